@@ -1,0 +1,170 @@
+"""ABC ⇄ MIDI ⇄ symusic.Score through the abc2midi and midi2abc binaries.
+
+Canonical notes of a tune: what abc2midi performs. Repeats and first/second endings are
+expanded, grace notes, ties, broken rhythms and tuplets resolved, each voice becomes its own
+MIDI track with the program of its `%%MIDI program` line, and tempo, meter and key are
+written as MIDI meta events (480 ticks per quarter note). Every metric pictune reports is
+computed on these notes, so a tune and its MIDI file always measure the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import symusic
+
+from pictune.abc.diagnostics import Diagnostic, Severity
+from pictune.abc.text import check_size, split_tunes
+from pictune.abc.tools import run_tool
+from pictune.errors import AbcError, InputError
+
+_DIAGNOSTIC = re.compile(r"^(Error|Warning) in line-char (\d+)-(\d+) : (.*)$")
+_WRITING = re.compile(r"^writing MIDI file \S*?(\d+)\.mid$")
+_IN_NAME = "tune.abc"
+_OUT_NAME = "tune.mid"
+
+
+@dataclass(frozen=True)
+class MidiConversion:
+    """abc2midi's result for one tune: the MIDI bytes (None when it wrote nothing) and findings."""
+
+    midi: bytes | None
+    diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+
+def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> list[Diagnostic]:
+    """Diagnostics from abc2midi's stdout, lines shifted by `line_offset` and clamped to the text."""
+    found = []
+    for raw in stdout.splitlines():
+        match = _DIAGNOSTIC.match(raw.strip())
+        if not match:
+            continue
+        kind, line, column, message = match.groups()
+        line_no = int(line) - line_offset
+        if not 1 <= line_no <= n_lines:
+            line_no, column = 0, "0"
+        severity = Severity.ERROR if kind == "Error" else Severity.WARNING
+        found.append(Diagnostic(severity, line_no, int(column), message.strip(), "abc2midi"))
+    return found
+
+
+def abc_to_midi(abc: str) -> MidiConversion:
+    """Run abc2midi on one tune; its MIDI bytes (or None) and its diagnostics."""
+    check_size(abc)
+    data = abc.encode("utf-8")
+    run = run_tool("abc2midi", [_IN_NAME, "-o", _OUT_NAME], {_IN_NAME: data}, [_OUT_NAME])
+    diagnostics = parse_abc2midi_output(run.stdout, abc.count("\n") + 1)
+    midi = run.outputs.get(_OUT_NAME)
+    if midi is None and not any(d.is_error for d in diagnostics):
+        diagnostics.append(
+            Diagnostic(Severity.ERROR, 0, 0, "abc2midi wrote no MIDI file", "abc2midi")
+        )
+    return MidiConversion(midi, tuple(diagnostics))
+
+
+def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
+    """Convert many tunes with one abc2midi run (corpus ingestion); same results as one by one.
+
+    Each tune gets a fresh reference number so abc2midi writes `tuneN.mid` for the N-th tune.
+    """
+    if not tunes:
+        return []
+    texts, offsets, position = [], [], 0
+    for number, tune in enumerate(tunes, start=1):
+        check_size(tune)
+        lines = [ln for ln in tune.split("\n") if not ln.startswith("X:")]
+        text = "\n".join([f"X:{number}", *lines]) + "\n\n"
+        texts.append(text)
+        offsets.append(position)
+        position += text.count("\n")
+    names = [f"tune{number}.mid" for number in range(1, len(tunes) + 1)]
+    run = run_tool(
+        "abc2midi",
+        [_IN_NAME],
+        {_IN_NAME: "".join(texts).encode("utf-8")},
+        names,
+        timeout=5.0 + 0.05 * len(tunes),
+    )
+    per_tune: list[list[Diagnostic]] = [[] for _ in tunes]
+    for diag in parse_abc2midi_output(run.stdout, position):
+        index = max(0, _tune_index(offsets, diag.line))
+        local = diag.line - offsets[index]
+        per_tune[index].append(
+            Diagnostic(diag.severity, local, diag.column, diag.message, diag.source)
+        )
+    results = []
+    for index, name in enumerate(names):
+        midi = run.outputs.get(name)
+        diagnostics = per_tune[index]
+        if midi is None and not any(d.is_error for d in diagnostics):
+            diagnostics.append(
+                Diagnostic(Severity.ERROR, 0, 0, "abc2midi wrote no MIDI file", "abc2midi")
+            )
+        results.append(MidiConversion(midi, tuple(diagnostics)))
+    return results
+
+
+def _tune_index(offsets: Sequence[int], line: int) -> int:
+    low, high = 0, len(offsets) - 1
+    while low < high:
+        mid = (low + high + 1) // 2
+        if offsets[mid] < line:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def midi_to_score(midi: bytes) -> symusic.Score:
+    """A symusic Score (ticks) from MIDI bytes; a clear error for bytes that are not MIDI."""
+    if not midi.startswith(b"MThd"):
+        raise InputError("not a MIDI file (no MThd header)")
+    try:
+        return symusic.Score.from_midi(midi)
+    except Exception as exc:  # symusic raises bare RuntimeError/ValueError on corrupt files
+        raise InputError(f"corrupt MIDI file: {exc}") from exc
+
+
+def abc_to_score(abc: str) -> symusic.Score:
+    """The canonical notes of one tune as a symusic Score; AbcError when abc2midi cannot play it."""
+    conversion = abc_to_midi(abc)
+    if conversion.midi is None:
+        first = conversion.errors[0] if conversion.errors else None
+        raise AbcError(f"ABC could not be converted: {first}" if first else "ABC was empty")
+    return midi_to_score(conversion.midi)
+
+
+def midi_to_abc(midi: bytes, title: str | None = None) -> str:
+    """ABC text for MIDI bytes through midi2abc: one `V:` per track, programs and tempo kept."""
+    score = midi_to_score(midi)
+    args = ["-f", "in.mid", "-o", "out.abc"]
+    if len(score.key_signatures):
+        # midi2abc spells every voice in C unless told the key (Bb would come out as ^A).
+        args += ["-k", str(int(score.key_signatures[0].key))]
+    run = run_tool("midi2abc", args, {"in.mid": midi}, ["out.abc"])
+    out = run.outputs.get("out.abc")
+    if not out or b"K:" not in out:
+        message = (run.stdout + run.stderr).strip().splitlines()
+        raise AbcError(f"midi2abc could not read the MIDI: {message[-1] if message else 'no output'}")
+    tunes = split_tunes(out.decode("utf-8", "replace"))
+    text = tunes[0] if tunes else ""
+    if title:
+        text = re.sub(r"^T:.*$", f"T:{title}", text, count=1, flags=re.MULTILINE)
+    return text
+
+
+def score_to_midi(score: symusic.Score) -> bytes:
+    """MIDI bytes for a symusic Score."""
+    data: bytes = score.dumps_midi()
+    return data
+
+
+def score_to_abc(score: symusic.Score, title: str | None = None) -> str:
+    """ABC text for a symusic Score (through MIDI and midi2abc)."""
+    return midi_to_abc(score_to_midi(score), title=title)
