@@ -1,0 +1,54 @@
+"""validate(): everything wrong with a tune, from Python pre-checks and abc2midi itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pictune.abc.convert import abc_to_midi
+from pictune.abc.diagnostics import Diagnostic
+from pictune.abc.precheck import MAX_VOICES, precheck
+from pictune.abc.text import check_size
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The diagnostics of one tune, and its MIDI when abc2midi could write one."""
+
+    abc: str
+    diagnostics: tuple[Diagnostic, ...]
+    midi: bytes | None
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if not d.is_error)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing stops the tune from being converted and played."""
+        return not self.errors and self.midi is not None
+
+
+def _unplayable(found: list[Diagnostic]) -> bool:
+    """Faults that make running abc2midi pointless or too costly (checked before it runs)."""
+    return any(
+        d.is_error
+        and (d.message.startswith("no ABC") or "is too long" in d.message or f"{MAX_VOICES} are" in d.message)
+        for d in found
+    )
+
+
+def validate(abc: str) -> Validation:
+    """Diagnostics (severity, line, column, message) for one tune, sorted by place."""
+    check_size(abc)
+    found = precheck(abc)
+    midi = None
+    if not _unplayable(found):
+        conversion = abc_to_midi(abc)
+        found.extend(conversion.diagnostics)
+        midi = conversion.midi
+    ordered = sorted(found, key=lambda d: (d.line, d.column, d.source))
+    return Validation(abc, tuple(ordered), midi)
