@@ -18,6 +18,7 @@ _FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*``
 _MUSIC_CHARS = re.compile(r"[A-Ga-gzZx]")
 _ABC_LINE = re.compile(r"^[A-Ga-gzxZ^_=,'/0-9 \t|:\[\]()<>{}\-.~\"!+#&\\*-]+$")
 _HEADING = re.compile(r"^\s*(#+\s*|\*\*)?\s*(motivation|explanation|reasoning|rationale)\s*:?\**\s*$", re.I)
+_LABEL = re.compile(r"^\s*\**\s*(motivation|explanation|reasoning|rationale)\s*:?\s*\**\s*:?\s*", re.I)
 _TUNE_START_FIELDS = frozenset("TMLKQCRO")
 
 
@@ -88,7 +89,9 @@ def _has_music(tune: str) -> bool:
 
 
 def _clean_motivation(parts: list[str]) -> str:
-    lines = [ln for ln in "\n".join(parts).split("\n") if not _HEADING.match(ln)]
+    lines = [
+        _LABEL.sub("", ln) for ln in "\n".join(parts).split("\n") if not _HEADING.match(ln)
+    ]
     text = "\n".join(ln.rstrip() for ln in lines)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()

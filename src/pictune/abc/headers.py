@@ -107,12 +107,12 @@ def normalise_unit(value: str) -> str | None:
 def tempo_qpm(value: str) -> float | None:
     """Quarter notes per minute of a Q: value ('1/4=120', '3/8=80', '120', '"Allegro" 1/4=132')."""
     text = re.sub(r'"[^"]*"', " ", value.split("%")[0]).strip()
-    match = re.search(r"((?:\d+/\d+\s*)+)=\s*(\d+(?:\.\d+)?)", text)
+    match = re.search(r"((?:\d+/\d+\.?\s*)+)=\s*(\d+(?:\.\d+)?)", text)
     if match:
-        beat = sum(
-            (Fraction(part) for part in match.group(1).split()),
-            start=Fraction(0),
-        )
+        beat = Fraction(0)
+        for part in match.group(1).split():
+            # A dotted beat ('1/4.', as models write for compound time) is one and a half.
+            beat += Fraction(part.rstrip(".")) * (Fraction(3, 2) if part.endswith(".") else 1)
         return float(beat * 4) * float(match.group(2))
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return float(text)  # a bare number is quarter notes per minute (the old ABC form)
@@ -130,6 +130,14 @@ def normalise_tempo(value: str) -> str | None:
     qpm = tempo_qpm(value)
     if qpm is None:
         return None
-    clamped = int(round(min(max(qpm, MIN_TEMPO), MAX_TEMPO)))
     words = tempo_words(value)
-    return f'"{words}" 1/4={clamped}' if words else f"1/4={clamped}"
+    beat = re.search(r"(\d+)/(\d+)(\.?)\s*=", value)
+    if beat and MIN_TEMPO <= qpm <= MAX_TEMPO:
+        unit = Fraction(int(beat.group(1)), max(int(beat.group(2)), 1))
+        if beat.group(3):
+            unit *= Fraction(3, 2)
+        per_minute = round(qpm / float(unit * 4))
+        text = f"{unit.numerator}/{unit.denominator}={per_minute}"
+    else:
+        text = f"1/4={round(min(max(qpm, MIN_TEMPO), MAX_TEMPO))}"
+    return f'"{words}" {text}' if words else text

@@ -374,10 +374,15 @@ class _Repairer:
             if line.startswith("V:"):
                 current = (line[2:].split() or ["1"])[0]
                 voice_notes.setdefault(current, 0)
-            elif current is not None and not FIELD_LINE.match(line) and not line.startswith("%"):
-                voice_notes[current] += sum(
-                    t.kind in ("note", "rest", "measure_rest") for t in tokenize_line(line, 0)
-                )
+                continue
+            if FIELD_LINE.match(line) or line.startswith("%"):
+                continue
+            for token in tokenize_line(line, 0):
+                if token.kind == "field" and token.text.startswith("[V:"):
+                    current = (token.text[3:-1].split() or ["1"])[0]
+                    voice_notes.setdefault(current, 0)
+                elif current is not None and token.kind in ("note", "rest", "measure_rest"):
+                    voice_notes[current] += 1
         empty = {v for v, n in voice_notes.items() if n == 0}
         if not empty or len(empty) == len(voice_notes):
             return

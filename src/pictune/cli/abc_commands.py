@@ -1,0 +1,147 @@
+"""`pictune abc …`: check, repair, extract and convert ABC files."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from pictune.abc import abc_to_midi, extract, midi_to_abc, midi_to_score, repair, validate
+from pictune.cli.output import console, err_console, fail, guarded, print_json, read_input, read_text
+from pictune.errors import AbcError
+from pictune.music.audio import render_wav
+from pictune.music.musicxml import to_musicxml
+from pictune.music.sheet import render_svg
+
+app = typer.Typer(help="Check, repair, extract and convert ABC notation.", no_args_is_help=True)
+
+
+class Target(str, Enum):
+    mid = "mid"
+    wav = "wav"
+    svg = "svg"
+    musicxml = "musicxml"
+    abc = "abc"
+
+
+@app.command()
+def check(
+    file: Path = typer.Argument(..., help="ABC file ('-' for standard input)."),
+    as_json: bool = typer.Option(False, "--json", help="Print diagnostics as JSON."),
+) -> None:
+    """Validate a tune: diagnostics with line and column; exit code 1 when there are errors."""
+    result = guarded(lambda: validate(read_text(file)))
+    if as_json:
+        print_json(
+            {"ok": result.ok, "diagnostics": [d.to_dict() for d in result.diagnostics]}
+        )
+    elif result.diagnostics:
+        table = Table("line", "col", "severity", "message", "source")
+        for d in result.diagnostics:
+            colour = "red" if d.is_error else "yellow"
+            table.add_row(str(d.line), str(d.column), f"[{colour}]{d.severity.value}[/]", d.message, d.source)
+        console.print(table)
+    if not as_json:
+        console.print("[green]valid[/]" if result.ok else f"[red]{len(result.errors)} error(s)[/]")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("repair")
+def repair_command(
+    file: Path = typer.Argument(..., help="ABC file ('-' for standard input)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+    fix_bars: bool = typer.Option(False, "--fix-bars", help="Also pad under-full / mark over-full bars."),
+    as_json: bool = typer.Option(False, "--json", help="Print the fixes and result as JSON."),
+) -> None:
+    """Repair the common faults of model-written ABC; each fix is listed on stderr."""
+
+    def run() -> None:
+        text = read_text(file)
+        before = validate(text)
+        result = repair(text, before.diagnostics, fix_bar_lengths=fix_bars)
+        after = validate(result.abc)
+        if as_json:
+            print_json(
+                {
+                    "abc": result.abc,
+                    "fixes": [f.to_dict() for f in result.fixes],
+                    "ok": after.ok,
+                    "diagnostics": [d.to_dict() for d in after.diagnostics],
+                }
+            )
+        else:
+            if output:
+                output.write_text(result.abc, "utf-8")
+            else:
+                sys.stdout.write(result.abc)
+            for fix in result.fixes:
+                err_console.print(f"fixed {fix}", highlight=False, markup=False)
+            for diag in after.errors:
+                err_console.print(f"still {diag}", highlight=False, markup=False)
+        if not after.ok:
+            raise typer.Exit(1)
+
+    guarded(run)
+
+
+@app.command("extract")
+def extract_command(
+    file: Path = typer.Argument(..., help="A model's reply ('-' for standard input)."),
+    as_json: bool = typer.Option(False, "--json", help="Print tune, motivation and thinking as JSON."),
+) -> None:
+    """Find the tune in a model's free-text reply; print it (the motivation goes to stderr)."""
+    result = guarded(lambda: extract(read_text(file)))
+    if as_json:
+        print_json({"abc": result.abc, "tunes": list(result.tunes), "motivation": result.motivation, "thinking": result.thinking})
+        return
+    if result.abc is None:
+        fail("the reply contains no ABC tune", 1)
+    sys.stdout.write(result.abc + "\n")
+    if result.motivation:
+        err_console.print(result.motivation, highlight=False, markup=False)
+
+
+@app.command()
+def convert(
+    file: Path = typer.Argument(..., help="ABC or MIDI file."),
+    to: Target = typer.Option(..., "--to", help="Output format."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output file (default: next to the input)."),
+    soundfont: Path | None = typer.Option(None, help="SoundFont for WAV (else $PICTUNE_SOUNDFONT or system)."),
+) -> None:
+    """Convert ABC to MIDI, WAV, SVG or MusicXML (or MIDI to ABC)."""
+
+    def run() -> Path:
+        data = read_input(file)
+        target = output or file.with_suffix("." + to.value)
+        if data.startswith(b"MThd"):
+            if to is Target.abc:
+                target.write_text(midi_to_abc(data, title=file.stem), "utf-8")
+                return target
+            abc = midi_to_abc(data, title=file.stem)
+        else:
+            abc = read_text(file)
+        if to is Target.abc:
+            target.write_text(abc, "utf-8")
+            return target
+        if to is Target.svg:
+            svg, _ = render_svg(abc)
+            target.write_text(svg, "utf-8")
+            return target
+        conversion = abc_to_midi(abc)
+        if conversion.midi is None:
+            raise AbcError(f"ABC cannot be converted: {conversion.errors[0] if conversion.errors else '?'}")
+        if to is Target.mid:
+            target.write_bytes(conversion.midi)
+        elif to is Target.wav:
+            render_wav(midi_to_score(conversion.midi), target, soundfont=soundfont)
+        else:
+            target.write_text(to_musicxml(abc, conversion.midi), "utf-8")
+        return target
+
+    written = guarded(run)
+    console.print(f"wrote {written}", highlight=False)
+

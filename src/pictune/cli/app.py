@@ -1,0 +1,43 @@
+"""The `pictune` command: a thin front end over the Python API."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from pictune import __version__
+from pictune.cli import abc_commands
+from pictune.cli.demo import demo
+from pictune.cli.metrics_commands import metrics
+from pictune.cli.output import State
+
+app = typer.Typer(
+    name="pictune",
+    help="Turn a picture into music written as ABC notation, and explain why.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(abc_commands.app, name="abc")
+app.command()(metrics)
+app.command()(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pictune {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logging."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    State.debug = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main() -> None:
+    app()
