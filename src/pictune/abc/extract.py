@@ -88,6 +88,10 @@ def _has_music(tune: str) -> bool:
     return bool(body) and any("K:" in ln for ln in tune.split("\n"))
 
 
+def _music_size(tune: str) -> int:
+    return sum(len(ln) for ln in tune.split("\n") if _is_music(ln) and not _is_field(ln))
+
+
 def _clean_motivation(parts: list[str]) -> str:
     lines = [
         _LABEL.sub("", ln) for ln in "\n".join(parts).split("\n") if not _HEADING.match(ln)
@@ -106,7 +110,9 @@ def extract(reply: str) -> Extraction:
     tunes, rest = _find_tunes(visible)
     if not tunes and thinking:  # a cut-off reply may hold its only tune inside the thinking
         tunes, _ = _find_tunes(thinking)
-    chosen = next((t for t in tunes if _has_music(t)), tunes[0] if tunes else None)
+    # The most complete tune wins (a later one on ties): replies often hold a draft first.
+    playable = [t for t in tunes if _has_music(t)] or tunes
+    chosen = max(reversed(playable), key=_music_size) if playable else None
     return Extraction(chosen, tuple(tunes), _clean_motivation(rest), thinking)
 
 
@@ -133,6 +139,6 @@ def _find_tunes(text: str) -> tuple[list[str], list[str]]:
 def _scan_block(block: str) -> tuple[list[str], str]:
     lines = block.split("\n")
     spans, covered = _scan(lines)
-    tunes = ["\n".join(ln.rstrip() for ln in lines[start:end]).strip("\n") for start, end in spans]
+    tunes = ["\n".join(ln.strip() for ln in lines[start:end]).strip("\n") for start, end in spans]
     leftover = "\n".join(ln for i, ln in enumerate(lines) if i not in covered)
     return tunes, leftover

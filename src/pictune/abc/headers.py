@@ -80,6 +80,11 @@ def normalise_meter(value: str) -> str | None:
         return "none"
     if text in ("C", "C|"):
         return text
+    words = text.lower()
+    if words in ("common", "common time"):
+        return "C"
+    if words in ("cut", "cut time", "alla breve"):
+        return "C|"
     compact = re.sub(r"\s+", "", text)
     meter = parse_meter(compact)
     if meter is None:

@@ -44,6 +44,7 @@ _MEASURE_METERS = tuple(
     Fraction(n, d) for n, d in ((4, 4), (3, 4), (2, 4), (6, 8), (9, 8), (12, 8), (2, 2), (3, 8), (5, 4), (7, 8))
 )
 _KEEP_OTHER = set("&\\$*y;")
+_SHARP_AFTER = re.compile(r"([A-Ga-g])([,']*)#")
 _CHORD_NAME = re.compile(r"[A-G][#b]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?\d*(?:/[A-G][#b]?)?")
 
 
@@ -127,16 +128,21 @@ class _Repairer:
             self.note("field", index + 1, f"commented out unknown field {letter}:")
             return
         if letter == "I":
-            name = value.strip().split(maxsplit=1)
-            if name and name[0] not in KNOWN_DIRECTIVES:
-                self.lines[index] = "% " + self.lines[index]
-                self.note("directive", index + 1, f"commented out unknown directive I:{name[0]}")
+            self.lines[index] = self._instruction(self.lines[index], index + 1)
             return
         fixed = self._fixed_value(letter, value, index + 1)
         if fixed is None:
             self.lines[index] = "% " + self.lines[index]
         elif fixed != value.strip():
             self.lines[index] = f"{letter}:{fixed}"
+
+    def _instruction(self, line: str, line_no: int) -> str:
+        """Keep I:MIDI lines; comment out the rest (abc2midi rejects every other I: key)."""
+        name = line[2:].strip().split(maxsplit=1)
+        if name and name[0] == "MIDI":
+            return line
+        self.note("directive", line_no, f"commented out I:{name[0] if name else ''} (abc2midi rejects it)")
+        return "% " + line
 
     def _fixed_value(self, letter: str, value: str, line: int) -> str | None:
         """A valid value for field `letter`; None when the line should be dropped."""
@@ -186,9 +192,25 @@ class _Repairer:
         self.note("quotes", line_no, f"closed the annotation opened at column {opening + 1}")
         return line[:cut] + '"' + line[cut:]
 
+    def _sharps_as_carets(self, line: str, line_no: int) -> str:
+        """'f#2' → '^f2': models borrow '#' from chord names; ABC writes sharps before notes."""
+        parts = re.split(r'("[^"]*"|![^!]*!)', line)
+        for index in range(1, len(parts), 2):
+            plain = parts[index].replace("♭", "b").replace("♯", "#").replace("♮", "")
+            if plain != parts[index]:
+                self.note("symbols", line_no, f"wrote {parts[index]} as {plain}")
+                parts[index] = plain
+        for index in range(0, len(parts), 2):
+            fixed, count = _SHARP_AFTER.subn(r"^\1\2", parts[index])
+            if count:
+                self.note("accidental", line_no, f"wrote {count} sharp(s) as ^ before the note")
+                parts[index] = fixed
+        return "".join(parts)
+
     def _fix_music_line(self, line: str, line_no: int, slur_depth: int) -> tuple[str, int]:  # noqa: C901
         comment = ""
         line = self._balance_quotes(line, line_no)
+        line = self._sharps_as_carets(line, line_no)
         tokens = list(tokenize_line(line, line_no))
         consumed = sum(len(t.text) for t in tokens)
         if consumed < len(line):
@@ -319,6 +341,9 @@ class _Repairer:
                 fixed = self._fixed_value(letter, line[2:], start + offset + 1)
                 if fixed is not None:
                     out.append(f"{letter}:{fixed}")
+                continue
+            if letter == "I":
+                out.append(self._instruction(line, start + offset + 1))
                 continue
             if letter and letter not in KNOWN_FIELDS:
                 out.append("% " + line)
