@@ -101,6 +101,11 @@ def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
     results = []
     for index, name in enumerate(names):
         midi = run.outputs.get(name)
+        if midi is None or not midi.startswith(b"MThd"):
+            # A tune that crashes abc2midi ends the batch run (the tunes after it get no file),
+            # and batch mode sometimes leaves an empty file: redo such tunes one by one.
+            results.append(abc_to_midi(tunes[index]))
+            continue
         diagnostics = per_tune[index]
         if midi is None and not any(d.is_error for d in diagnostics):
             diagnostics.append(
@@ -121,10 +126,25 @@ def _tune_index(offsets: Sequence[int], line: int) -> int:
     return low
 
 
+def _check_chunks(midi: bytes) -> None:
+    """Refuse bytes that are not a complete Standard MIDI File (symusic reads truncated ones)."""
+    if not midi.startswith(b"MThd") or len(midi) < 14:
+        raise InputError("not a MIDI file (no MThd header)")
+    declared = int.from_bytes(midi[10:12], "big")
+    position, tracks = 8 + int.from_bytes(midi[4:8], "big"), 0
+    while position + 8 <= len(midi):
+        size = int.from_bytes(midi[position + 4 : position + 8], "big")
+        if position + 8 + size > len(midi):
+            raise InputError("truncated MIDI file (a track ends past the end of the file)")
+        tracks += midi[position : position + 4] == b"MTrk"
+        position += 8 + size
+    if tracks < declared:
+        raise InputError(f"truncated MIDI file ({tracks} of {declared} tracks present)")
+
+
 def midi_to_score(midi: bytes) -> symusic.Score:
     """A symusic Score (ticks) from MIDI bytes; a clear error for bytes that are not MIDI."""
-    if not midi.startswith(b"MThd"):
-        raise InputError("not a MIDI file (no MThd header)")
+    _check_chunks(midi)
     try:
         return symusic.Score.from_midi(midi)
     except Exception as exc:  # symusic raises bare RuntimeError/ValueError on corrupt files

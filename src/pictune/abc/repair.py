@@ -40,9 +40,10 @@ KNOWN_DIRECTIVES = frozenset(
     indent landscape pos voicecombine clef transpose gchord bgm graceslurs flatbeams
     notespacingfactor maxshrink oneperpage infoline writefields squarebreve shiftunison""".split()
 )
-_MEASURE_METERS = tuple(
-    Fraction(n, d) for n, d in ((4, 4), (3, 4), (2, 4), (6, 8), (9, 8), (12, 8), (2, 2), (3, 8), (5, 4), (7, 8))
-)
+# Bar length in whole notes → the meter that is usual for it (3/4 over 6/8, 4/4 over 2/2).
+_METER_FOR_BAR = {
+    Fraction(n, d): f"{n}/{d}" for n, d in ((4, 4), (3, 4), (2, 4), (9, 8), (12, 8), (3, 8), (5, 4), (7, 8))
+}
 _KEEP_OTHER = set("&\\$*y;")
 _SHARP_AFTER = re.compile(r"([A-Ga-g])([,']*)#")
 _CHORD_NAME = re.compile(r"[A-G][#b]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?\d*(?:/[A-G][#b]?)?")
@@ -192,6 +193,17 @@ class _Repairer:
         self.note("quotes", line_no, f"closed the annotation opened at column {opening + 1}")
         return line[:cut] + '"' + line[cut:]
 
+    def _balance_decorations(self, line: str, line_no: int) -> str:
+        """Drop a '!' decoration that never closes (only its name, never the notes after it)."""
+        code = re.sub(r'"[^"]*"', lambda m: " " * len(m.group(0)), line.split("%")[0])
+        if code.count("!") % 2 == 0:
+            return line
+        opening = code.rfind("!")
+        name = re.compile(r"![\w.<>()+-]*").match(line, opening)
+        end = name.end() if name else opening + 1
+        self.note("decoration", line_no, f"dropped an unclosed decoration {line[opening:end]!r}")
+        return line[:opening] + line[end:]
+
     def _sharps_as_carets(self, line: str, line_no: int) -> str:
         """'f#2' → '^f2': models borrow '#' from chord names; ABC writes sharps before notes."""
         parts = re.split(r'("[^"]*"|![^!]*!)', line)
@@ -210,6 +222,7 @@ class _Repairer:
     def _fix_music_line(self, line: str, line_no: int, slur_depth: int) -> tuple[str, int]:  # noqa: C901
         comment = ""
         line = self._balance_quotes(line, line_no)
+        line = self._balance_decorations(line, line_no)
         line = self._sharps_as_carets(line, line_no)
         tokens = list(tokenize_line(line, line_no))
         consumed = sum(len(t.text) for t in tokens)
@@ -382,12 +395,8 @@ class _Repairer:
             durations = Counter(b.duration for b in measure_bars(text, None, unit) if b.duration > 0)
             if durations:
                 common, count = durations.most_common(1)[0]
-                if count >= 2 and common in _MEASURE_METERS:
-                    meter = next(m for m in _MEASURE_METERS if m == common)
-                    denominator = 8 if meter.denominator == 8 else 4
-                    if meter == Fraction(6, 8) or meter.denominator == 8:
-                        return f"{meter.numerator * (8 // meter.denominator)}/8"
-                    return f"{meter.numerator * denominator // meter.denominator}/{denominator}"
+                if count >= 2 and common in _METER_FOR_BAR:
+                    return _METER_FOR_BAR[common]
         return "4/4"
 
     # -- voices and bars -----------------------------------------------------------------------
@@ -438,8 +447,8 @@ class _Repairer:
                 self.note("bar length", bar.end_line, f"padded an under-full bar with {rest}")
             elif gap < 0:
                 full = bar.duration
-                change = f"[M:{full.numerator}/{full.denominator}]"
-                restore = f"[M:{bar.expected.numerator}/{bar.expected.denominator}]"
+                change = f"[M:{_meter_text(full)}]"
+                restore = f"[M:{_meter_text(bar.expected)}]"
                 inserts.setdefault(bar.line, []).append((bar.column, change))
                 inserts.setdefault(bar.end_line, []).append((bar.end_column + 1, restore))
                 self.note("bar length", bar.line, f"marked an over-full bar with {change}")
@@ -453,6 +462,12 @@ class _Repairer:
                     cut = cut - 1 + (bar_end.end() if bar_end else 0)
                 line = line[:cut] + text_in + line[cut:]
             self.lines[line_no - 1] = line
+
+
+def _meter_text(length: Fraction) -> str:
+    """A meter for a bar length, with a denominator of at least 4 (1 → '4/4', 9/8 → '9/8')."""
+    scale = max(1, 4 // length.denominator)
+    return f"{length.numerator * scale}/{length.denominator * scale}"
 
 
 def repair(

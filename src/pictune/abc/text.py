@@ -20,8 +20,10 @@ def decode_abc(data: bytes | str) -> str:
     if isinstance(data, str):
         text = data
     else:
-        if b"\x00" in data[:4096] and data.count(b"\x00") > len(data) // 100:
-            raise InputError("this looks like a binary file, not ABC text")
+        head = data[:65536]
+        controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
+        if b"\x00" in head or controls > len(head) // 20:
+            raise InputError("this looks like a binary file, not ABC text (save text as UTF-8)")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
