@@ -15,7 +15,7 @@ from pictune.abc.text import decode_abc
 from pictune.errors import InputError, PictuneError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 MAX_INPUT_BYTES = 20 << 20
 EXIT_BAD_INPUT = 2
