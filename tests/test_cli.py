@@ -65,7 +65,9 @@ def test_extract_prints_tune_and_motivation(tmp_path):
     assert "lively" in result.stderr
 
 
-@pytest.mark.parametrize(("target", "magic"), [("mid", b"MThd"), ("wav", b"RIFF"), ("svg", b"<"), ("musicxml", b"<?xml")])
+@pytest.mark.parametrize(
+    ("target", "magic"), [("mid", b"MThd"), ("wav", b"RIFF"), ("svg", b"<"), ("musicxml", b"<?xml")]
+)
 def test_convert_to_each_format(tune_file, tmp_path, target, magic):
     out = tmp_path / f"out.{target}"
     result = runner.invoke(app, ["abc", "convert", str(tune_file), "--to", target, "-o", str(out)])
@@ -76,7 +78,9 @@ def test_convert_to_each_format(tune_file, tmp_path, target, magic):
 def test_convert_midi_to_abc(tune_file, tmp_path):
     midi = tmp_path / "t.mid"
     runner.invoke(app, ["abc", "convert", str(tune_file), "--to", "mid", "-o", str(midi)])
-    result = runner.invoke(app, ["abc", "convert", str(midi), "--to", "abc", "-o", str(tmp_path / "back.abc")])
+    result = runner.invoke(
+        app, ["abc", "convert", str(midi), "--to", "abc", "-o", str(tmp_path / "back.abc")]
+    )
     assert result.exit_code == 0
     assert "K:" in (tmp_path / "back.abc").read_text()
 

@@ -75,6 +75,12 @@ def test_truncated_midi_is_refused():
 
 def test_notes_are_sorted_arrays_of_equal_length():
     view = Score.from_abc(TWO_VOICES)
-    sizes = {view.time.size, view.duration.size, view.pitch.size, view.velocity.size, view.track.size}
+    sizes = {
+        view.time.size,
+        view.duration.size,
+        view.pitch.size,
+        view.velocity.size,
+        view.track.size,
+    }
     assert sizes == {view.n_notes}
     assert (view.time[1:] >= view.time[:-1]).all()

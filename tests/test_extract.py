@@ -9,7 +9,10 @@ from tests.conftest import REPLIES, read_reply
 
 
 def test_code_fence_with_chatter_and_motivation():
-    reply = "Sure! Here it is:\n```abc\nX:1\nT:A\nM:4/4\nL:1/8\nK:G\nGABc d4|]\n```\nMotivation: green fields."
+    reply = (
+        "Sure! Here it is:\n```abc\nX:1\nT:A\nM:4/4\nL:1/8\nK:G\nGABc d4|]\n```\n"
+        "Motivation: green fields."
+    )
     result = extract(reply)
     assert result.abc == "X:1\nT:A\nM:4/4\nL:1/8\nK:G\nGABc d4|]"
     assert "green fields" in result.motivation
@@ -63,7 +66,7 @@ def test_indented_tune_lines_are_dedented():
 
 
 def test_fence_in_other_language_keeps_its_text_as_motivation():
-    reply = "```json\n{\"mood\": \"calm\"}\n```\nX:1\nK:C\nCDEF|]"
+    reply = '```json\n{"mood": "calm"}\n```\nX:1\nK:C\nCDEF|]'
     result = extract(reply)
     assert result.abc == "X:1\nK:C\nCDEF|]"
     assert "calm" in result.motivation

@@ -44,8 +44,11 @@ def test_hand_computed_values():
     # sounding steps: 0-8 and 12-15 → 11; cells: 12 + 4 + 3 = 19
     assert m.polyphony(score) == pytest.approx(19 / 11)
     assert m.scale_consistency(score) == pytest.approx(1.0)  # G major holds C, E, G, G and F#
-    assert m.pitch_class_entropy(score) == pytest.approx(-(3 * 0.2 * math.log2(0.2) + 0.4 * math.log2(0.4)))
-    # beats 0..3 (end 15//4 = 3): beat 0,1 (and 2 since a note ends exactly at tick 8), 3 → none empty
+    assert m.pitch_class_entropy(score) == pytest.approx(
+        -(3 * 0.2 * math.log2(0.2) + 0.4 * math.log2(0.4))
+    )
+    # beats 0..3 (end 15//4 = 3): 0, 1, 2 (a note ending on tick 8 marks beat 2, as in MusPy)
+    # and 3 → none empty
     assert m.empty_beat_rate(score) == pytest.approx(0.0)
 
 
@@ -73,8 +76,14 @@ def test_empty_music_has_documented_values_and_never_nan():
     result = compute_metrics(make_score([]))
     assert result.pitch_range == 0
     assert result.n_pitches_used == 0
-    for name in ("polyphony", "scale_consistency", "pitch_entropy", "pitch_class_entropy",
-                 "empty_beat_rate", "groove_consistency"):
+    for name in (
+        "polyphony",
+        "scale_consistency",
+        "pitch_entropy",
+        "pitch_class_entropy",
+        "empty_beat_rate",
+        "groove_consistency",
+    ):
         assert getattr(result, name) is None
     assert result.n_notes == 0 and result.duration_seconds == 0.0
 
@@ -120,13 +129,22 @@ def test_agreement_with_muspy_on_500_corpus_tunes(corpus_sample):
             pairs = {
                 "pitch_range": (m.pitch_range(ours), muspy.pitch_range(theirs)),
                 "n_pitches_used": (m.n_pitches_used(ours), muspy.n_pitches_used(theirs)),
-                "n_pitch_classes_used": (m.n_pitch_classes_used(ours), muspy.n_pitch_classes_used(theirs)),
+                "n_pitch_classes_used": (
+                    m.n_pitch_classes_used(ours),
+                    muspy.n_pitch_classes_used(theirs),
+                ),
                 "polyphony": (m.polyphony(ours), muspy.polyphony(theirs)),
                 "scale_consistency": (m.scale_consistency(ours), muspy.scale_consistency(theirs)),
                 "pitch_entropy": (m.pitch_entropy(ours), muspy.pitch_entropy(theirs)),
-                "pitch_class_entropy": (m.pitch_class_entropy(ours), muspy.pitch_class_entropy(theirs)),
+                "pitch_class_entropy": (
+                    m.pitch_class_entropy(ours),
+                    muspy.pitch_class_entropy(theirs),
+                ),
                 "empty_beat_rate": (m.empty_beat_rate(ours), muspy.empty_beat_rate(theirs)),
-                "groove_consistency": (m.groove_consistency(ours, size), muspy.groove_consistency(theirs, size)),
+                "groove_consistency": (
+                    m.groove_consistency(ours, size),
+                    muspy.groove_consistency(theirs, size),
+                ),
             }
             for name, (a, b) in pairs.items():
                 assert _equal(a, b), f"{tune.id}: {name} {a} != {b}"

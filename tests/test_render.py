@@ -43,7 +43,9 @@ def test_broken_soundfont_falls_back_to_builtin(monkeypatch, tmp_path):
     assert engine == "builtin"
 
 
-@pytest.mark.skipif(find_soundfont() is None, reason="no SoundFont installed (make test installs one)")
+@pytest.mark.skipif(
+    find_soundfont() is None, reason="no SoundFont installed (make test installs one)"
+)
 def test_soundfont_rendering_writes_a_stereo_wav(tmp_path):
     path = tmp_path / "out.wav"
     engine = render_wav(abc_to_score(SIMPLE_TUNE), path)
@@ -66,7 +68,9 @@ def test_verovio_svg():
     assert svg.lstrip().startswith("<svg") or "<svg" in svg[:500]
 
 
-@pytest.mark.skipif(shutil.which("abcm2ps") is None, reason="abcm2ps not installed (make test installs it)")
+@pytest.mark.skipif(
+    shutil.which("abcm2ps") is None, reason="abcm2ps not installed (make test installs it)"
+)
 def test_abcm2ps_engraves_every_voice():
     svg, engine = render_svg(TWO_VOICES, engine="abcm2ps")
     assert engine == "abcm2ps"

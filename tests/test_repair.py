@@ -109,7 +109,9 @@ def test_prose_lines_become_comments_and_lose_nothing():
 
 
 def test_unknown_directives_become_comments():
-    abc, kinds = fixed("X:1\nT:t\nM:4/4\nL:1/8\n%%mood sad\nI:instrument violin\nK:C\n%%MIDI program 40\nC8|]\n")
+    abc, kinds = fixed(
+        "X:1\nT:t\nM:4/4\nL:1/8\n%%mood sad\nI:instrument violin\nK:C\n%%MIDI program 40\nC8|]\n"
+    )
     assert "% %%mood sad" in abc
     assert "% I:instrument violin" in abc
     assert "%%MIDI program 40" in abc.split("\n")
@@ -154,7 +156,7 @@ def test_repair_is_idempotent():
 
 
 def test_repair_never_invents_notes():
-    tune = "X:1\nK:C\n[[CEG] \"Am c2 {g A2 (B2 d,2 c|]\n"
+    tune = 'X:1\nK:C\n[[CEG] "Am c2 {g A2 (B2 d,2 c|]\n'
     before = sorted(c.upper() for c in tune.split("K:C\n")[1] if c.upper() in "ABCDEFG")
     after_body = repair(tune).abc.split("K:C\n")[1]
     after = sorted(c.upper() for c in after_body if c.upper() in "ABCDEFG")

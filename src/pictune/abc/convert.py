@@ -1,4 +1,4 @@
-"""ABC ⇄ MIDI ⇄ symusic.Score through the abc2midi and midi2abc binaries.
+"""ABC ⇄ MIDI ⇄ symusic Score (ticks) through the abc2midi and midi2abc binaries.
 
 Canonical notes of a tune: what abc2midi performs. Repeats and first/second endings are
 expanded, grace notes, ties, broken rhythms and tuplets resolved, each voice becomes its own
@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import symusic
+from symusic.core import ScoreTick
 
 from pictune.abc.diagnostics import Diagnostic, Severity
 from pictune.abc.text import check_size, split_tunes
@@ -39,7 +41,7 @@ class MidiConversion:
 
 
 def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> list[Diagnostic]:
-    """Diagnostics from abc2midi's stdout, lines shifted by `line_offset` and clamped to the text."""
+    """Diagnostics from abc2midi's stdout, lines shifted by `line_offset`, clamped to the text."""
     found = []
     for raw in stdout.splitlines():
         match = _DIAGNOSTIC.match(raw.strip())
@@ -142,16 +144,16 @@ def _check_chunks(midi: bytes) -> None:
         raise InputError(f"truncated MIDI file ({tracks} of {declared} tracks present)")
 
 
-def midi_to_score(midi: bytes) -> symusic.Score:
+def midi_to_score(midi: bytes) -> ScoreTick:
     """A symusic Score (ticks) from MIDI bytes; a clear error for bytes that are not MIDI."""
     _check_chunks(midi)
     try:
-        return symusic.Score.from_midi(midi)
+        return cast(ScoreTick, symusic.Score.from_midi(midi))
     except Exception as exc:  # symusic raises bare RuntimeError/ValueError on corrupt files
         raise InputError(f"corrupt MIDI file: {exc}") from exc
 
 
-def abc_to_score(abc: str) -> symusic.Score:
+def abc_to_score(abc: str) -> ScoreTick:
     """The canonical notes of one tune as a symusic Score; AbcError when abc2midi cannot play it."""
     conversion = abc_to_midi(abc)
     if conversion.midi is None:
@@ -170,8 +172,10 @@ def midi_to_abc(midi: bytes, title: str | None = None) -> str:
     run = run_tool("midi2abc", args, {"in.mid": midi}, ["out.abc"])
     out = run.outputs.get("out.abc")
     if not out or b"K:" not in out:
-        message = (run.stdout + run.stderr).strip().splitlines()
-        raise AbcError(f"midi2abc could not read the MIDI: {message[-1] if message else 'no output'}")
+        message = run.stdout.strip().splitlines()
+        raise AbcError(
+            f"midi2abc could not read the MIDI: {message[-1] if message else 'no output'}"
+        )
     tunes = split_tunes(out.decode("utf-8", "replace"))
     text = tunes[0] if tunes else ""
     if title:
@@ -179,12 +183,12 @@ def midi_to_abc(midi: bytes, title: str | None = None) -> str:
     return text
 
 
-def score_to_midi(score: symusic.Score) -> bytes:
+def score_to_midi(score: ScoreTick) -> bytes:
     """MIDI bytes for a symusic Score."""
     data: bytes = score.dumps_midi()
     return data
 
 
-def score_to_abc(score: symusic.Score, title: str | None = None) -> str:
+def score_to_abc(score: ScoreTick, title: str | None = None) -> str:
     """ABC text for a symusic Score (through MIDI and midi2abc)."""
     return midi_to_abc(score_to_midi(score), title=title)

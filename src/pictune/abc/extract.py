@@ -14,11 +14,18 @@ from pictune.abc.precheck import looks_like_prose
 from pictune.abc.text import FIELD_LINE, KNOWN_FIELDS, check_size
 
 _THINK = re.compile(r"<think>(.*?)(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
-_FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
+_FENCE = re.compile(
+    r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)",
+    re.DOTALL | re.MULTILINE,
+)
 _MUSIC_CHARS = re.compile(r"[A-Ga-gzZx]")
 _ABC_LINE = re.compile(r"^[A-Ga-gzxZ^_=,'/0-9 \t|:\[\]()<>{}\-.~\"!+#&\\*-]+$")
-_HEADING = re.compile(r"^\s*(#+\s*|\*\*)?\s*(motivation|explanation|reasoning|rationale)\s*:?\**\s*$", re.I)
-_LABEL = re.compile(r"^\s*\**\s*(motivation|explanation|reasoning|rationale)\s*:?\s*\**\s*:?\s*", re.I)
+_HEADING = re.compile(
+    r"^\s*(#+\s*|\*\*)?\s*(motivation|explanation|reasoning|rationale)\s*:?\**\s*$", re.I
+)
+_LABEL = re.compile(
+    r"^\s*\**\s*(motivation|explanation|reasoning|rationale)\s*:?\s*\**\s*:?\s*", re.I
+)
 _TUNE_START_FIELDS = frozenset("TMLKQCRO")
 
 
@@ -34,7 +41,7 @@ class Extraction:
 
 def _is_field(line: str) -> bool:
     match = FIELD_LINE.match(line.strip())
-    return bool(match) and match.group(1) in KNOWN_FIELDS
+    return match is not None and match.group(1) in KNOWN_FIELDS
 
 
 def _is_music(line: str) -> bool:
@@ -84,7 +91,9 @@ def _scan(lines: list[str]) -> tuple[list[tuple[int, int]], set[int]]:
 
 
 def _has_music(tune: str) -> bool:
-    body = [ln for ln in tune.split("\n") if ln.strip() and not _is_field(ln) and not ln.startswith("%")]
+    body = [
+        ln for ln in tune.split("\n") if ln.strip() and not _is_field(ln) and not ln.startswith("%")
+    ]
     return bool(body) and any("K:" in ln for ln in tune.split("\n"))
 
 
@@ -93,9 +102,7 @@ def _music_size(tune: str) -> int:
 
 
 def _clean_motivation(parts: list[str]) -> str:
-    lines = [
-        _LABEL.sub("", ln) for ln in "\n".join(parts).split("\n") if not _HEADING.match(ln)
-    ]
+    lines = [_LABEL.sub("", ln) for ln in "\n".join(parts).split("\n") if not _HEADING.match(ln)]
     text = "\n".join(ln.rstrip() for ln in lines)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()

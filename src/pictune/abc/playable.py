@@ -31,7 +31,9 @@ class PlayableTune:
         return self.extraction.motivation
 
 
-def make_playable(reply: str, *, fix_bar_lengths: bool = False, passes: int = MAX_REPAIR_PASSES) -> PlayableTune:
+def make_playable(
+    reply: str, *, fix_bar_lengths: bool = False, passes: int = MAX_REPAIR_PASSES
+) -> PlayableTune:
     """Extract the tune from `reply`, validate it, and repair it (at most `passes` times).
 
     Raises AbcError when the reply holds no tune at all; otherwise returns the best text

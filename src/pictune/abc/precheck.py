@@ -90,7 +90,7 @@ def _check_header(lines: list[str], end: int) -> list[Diagnostic]:
     return found
 
 
-def _check_line(line: str, line_no: int) -> list[Diagnostic]:  # noqa: C901 - one check a kind
+def _check_line(line: str, line_no: int) -> list[Diagnostic]:
     if looks_like_prose(line):
         return [_error(line_no, 1, "line is prose, not music")]
     found = []
@@ -181,7 +181,10 @@ def _check_bars(abc: str, lines: list[str], end: int) -> list[Diagnostic]:
             )
     if len(found) > MAX_BAR_WARNINGS:
         extra = len(found) - MAX_BAR_WARNINGS
-        found = [*found[:MAX_BAR_WARNINGS], _warning(0, 0, f"{extra} more bars of the wrong length")]
+        found = [
+            *found[:MAX_BAR_WARNINGS],
+            _warning(0, 0, f"{extra} more bars of the wrong length"),
+        ]
     return found
 
 

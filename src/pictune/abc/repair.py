@@ -29,20 +29,28 @@ from pictune.abc.tokens import (
     tokenize_line,
 )
 
-KNOWN_DIRECTIVES = frozenset(
-    """MIDI score staves abc abc-version abc-charset abc-creator abc-edited-by abc-include
-    propagate-accidentals writeout-accidentals linebreak decoration continueall pagewidth
-    pageheight scale staffwidth leftmargin rightmargin topmargin botmargin titlefont
-    subtitlefont composerfont vocalfont gchordfont annotationfont partsfont textfont wordsfont
-    tempofont voicefont infofont measurefont measurenb barnumbers measurefirst measurebox text
-    begintext endtext center newpage vskip sep staffsep sysstaffsep musicspace titleleft
-    titlecaps stretchlast stretchstaff header footer setfont-1 setfont-2 setfont-3 setfont-4
-    indent landscape pos voicecombine clef transpose gchord bgm graceslurs flatbeams
-    notespacingfactor maxshrink oneperpage infoline writefields squarebreve shiftunison""".split()
-)
+# Directives that abc2midi or abcm2ps understand; any other %% line becomes a comment.
+# fmt: off
+KNOWN_DIRECTIVES = frozenset((
+    "MIDI", "score", "staves", "abc", "abc-version", "abc-charset", "abc-creator",
+    "abc-edited-by", "abc-include", "propagate-accidentals", "writeout-accidentals",
+    "linebreak", "decoration", "continueall", "pagewidth", "pageheight", "scale",
+    "staffwidth", "leftmargin", "rightmargin", "topmargin", "botmargin", "titlefont",
+    "subtitlefont", "composerfont", "vocalfont", "gchordfont", "annotationfont",
+    "partsfont", "textfont", "wordsfont", "tempofont", "voicefont", "infofont",
+    "measurefont", "measurenb", "barnumbers", "measurefirst", "measurebox", "text",
+    "begintext", "endtext", "center", "newpage", "vskip", "sep", "staffsep", "sysstaffsep",
+    "musicspace", "titleleft", "titlecaps", "stretchlast", "stretchstaff", "header",
+    "footer", "setfont-1", "setfont-2", "setfont-3", "setfont-4", "indent", "landscape",
+    "pos", "voicecombine", "clef", "transpose", "gchord", "bgm", "graceslurs", "flatbeams",
+    "notespacingfactor", "maxshrink", "oneperpage", "infoline", "writefields",
+    "squarebreve", "shiftunison",
+))
+# fmt: on
 # Bar length in whole notes → the meter that is usual for it (3/4 over 6/8, 4/4 over 2/2).
 _METER_FOR_BAR = {
-    Fraction(n, d): f"{n}/{d}" for n, d in ((4, 4), (3, 4), (2, 4), (9, 8), (12, 8), (3, 8), (5, 4), (7, 8))
+    Fraction(n, d): f"{n}/{d}"
+    for n, d in ((4, 4), (3, 4), (2, 4), (9, 8), (12, 8), (3, 8), (5, 4), (7, 8))
 }
 _KEEP_OTHER = set("&\\$*y;")
 _SHARP_AFTER = re.compile(r"([A-Ga-g])([,']*)#")
@@ -63,7 +71,9 @@ class RepairResult:
 
 class _Repairer:
     def __init__(self, abc: str, diagnostics: Sequence[Diagnostic], fix_bar_lengths: bool) -> None:
-        text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", abc.replace("\r\n", "\n").replace("\r", "\n"))
+        text = re.sub(
+            r"[\x00-\x08\x0b-\x1f\x7f]", "", abc.replace("\r\n", "\n").replace("\r", "\n")
+        )
         self.lines = [ln.rstrip() for ln in text.strip("\n").split("\n")]
         self.fixes: list[Fix] = []
         self.diagnostics = diagnostics
@@ -100,7 +110,7 @@ class _Repairer:
         for index in range(start, len(self.lines)):
             line = self.lines[index]
             stripped = line.strip()
-            if not stripped or stripped.startswith("%%") and self._fix_directive(index):
+            if not stripped or (stripped.startswith("%%") and self._fix_directive(index)):
                 continue
             if stripped.startswith("%"):
                 continue
@@ -142,7 +152,9 @@ class _Repairer:
         name = line[2:].strip().split(maxsplit=1)
         if name and name[0] == "MIDI":
             return line
-        self.note("directive", line_no, f"commented out I:{name[0] if name else ''} (abc2midi rejects it)")
+        self.note(
+            "directive", line_no, f"commented out I:{name[0] if name else ''} (abc2midi rejects it)"
+        )
         return "% " + line
 
     def _fixed_value(self, letter: str, value: str, line: int) -> str | None:
@@ -219,7 +231,7 @@ class _Repairer:
                 parts[index] = fixed
         return "".join(parts)
 
-    def _fix_music_line(self, line: str, line_no: int, slur_depth: int) -> tuple[str, int]:  # noqa: C901
+    def _fix_music_line(self, line: str, line_no: int, slur_depth: int) -> tuple[str, int]:
         comment = ""
         line = self._balance_quotes(line, line_no)
         line = self._balance_decorations(line, line_no)
@@ -228,7 +240,11 @@ class _Repairer:
         consumed = sum(len(t.text) for t in tokens)
         if consumed < len(line):
             comment = line[consumed:]
-        bad_columns = {d.column for d in self.diagnostics if d.line == line_no and "Unrecognized character" in d.message}
+        bad_columns = {
+            d.column
+            for d in self.diagnostics
+            if d.line == line_no and "Unrecognized character" in d.message
+        }
         out: list[str] = []
         chord_open = grace_open = False
 
@@ -237,46 +253,70 @@ class _Repairer:
             if chord_open:
                 out.append("]")
                 chord_open = False
-                self.note("brackets", line_no, f"closed a chord left open at column {reason_column}")
+                self.note(
+                    "brackets", line_no, f"closed a chord left open at column {reason_column}"
+                )
             if grace_open:
                 out.append("}")
                 grace_open = False
-                self.note("brackets", line_no, f"closed grace notes left open at column {reason_column}")
+                self.note(
+                    "brackets", line_no, f"closed grace notes left open at column {reason_column}"
+                )
 
         for token in tokens:
             kind, text = token.kind, token.text
             if kind == "annotation" and (len(text) < 2 or not text.endswith('"')):
                 text = text + '"'
-                self.note("quotes", line_no, f'closed a quote opened at column {token.column}')
-            elif kind == "decoration" and text[0] == "!" and (len(text) < 2 or not text.endswith("!")):
+                self.note("quotes", line_no, f"closed a quote opened at column {token.column}")
+            elif (
+                kind == "decoration"
+                and text[0] == "!"
+                and (len(text) < 2 or not text.endswith("!"))
+            ):
                 self.note("decoration", line_no, f"dropped an unclosed decoration {text!r}")
                 continue
             elif kind == "chord_open":
                 if chord_open:
-                    self.note("brackets", line_no, f"dropped a [ nested in a chord at column {token.column}")
+                    self.note(
+                        "brackets",
+                        line_no,
+                        f"dropped a [ nested in a chord at column {token.column}",
+                    )
                     continue
                 close_open_groups(token.column) if grace_open else None
                 chord_open = True
             elif kind == "chord_close":
                 if not chord_open:
-                    self.note("brackets", line_no, f"dropped a ] without [ at column {token.column}")
+                    self.note(
+                        "brackets", line_no, f"dropped a ] without [ at column {token.column}"
+                    )
                     continue
                 chord_open = False
             elif kind == "grace_open":
                 if grace_open:
-                    self.note("brackets", line_no, f"dropped a {{ nested in grace notes at column {token.column}")
+                    self.note(
+                        "brackets",
+                        line_no,
+                        f"dropped a {{ nested in grace notes at column {token.column}",
+                    )
                     continue
                 grace_open = True
             elif kind == "grace_close":
                 if not grace_open:
-                    self.note("brackets", line_no, f"dropped a }} without {{ at column {token.column}")
+                    self.note(
+                        "brackets", line_no, f"dropped a }} without {{ at column {token.column}"
+                    )
                     continue
                 grace_open = False
             elif kind == "slur_open":
                 slur_depth += 1
             elif kind == "slur_close":
                 if slur_depth == 0:
-                    self.note("slurs", line_no, f"dropped a ) that closes no slur at column {token.column}")
+                    self.note(
+                        "slurs",
+                        line_no,
+                        f"dropped a ) that closes no slur at column {token.column}",
+                    )
                     continue
                 slur_depth -= 1
             elif kind in ("note", "rest"):
@@ -284,7 +324,11 @@ class _Repairer:
             elif kind in ("bar", "space", "field", "tuplet", "rest", "measure_rest"):
                 close_open_groups(token.column)
             elif kind == "other" and (token.text not in _KEEP_OTHER or token.column in bad_columns):
-                self.note("character", line_no, f"dropped unexpected character {token.text!r} at column {token.column}")
+                self.note(
+                    "character",
+                    line_no,
+                    f"dropped unexpected character {token.text!r} at column {token.column}",
+                )
                 continue
             out.append(text)
         close_open_groups(len(line))
@@ -300,7 +344,11 @@ class _Repairer:
         if token.length > MAX_LENGTH_MULTIPLIER:
             head = re.match(r"^([\^_=]*[A-Ga-gzx][,']*)", text)
             text = (head.group(1) if head else text[0]) + str(MAX_LENGTH_MULTIPLIER)
-            self.note("length", line_no, f"shortened a note of {token.length} units to {MAX_LENGTH_MULTIPLIER}")
+            self.note(
+                "length",
+                line_no,
+                f"shortened a note of {token.length} units to {MAX_LENGTH_MULTIPLIER}",
+            )
         return text
 
     def _drop_unclosed_slurs(self, start: int, count: int) -> None:
@@ -362,9 +410,17 @@ class _Repairer:
                 out.append("% " + line)
                 self.note("field", start + offset + 1, f"commented out unknown field {letter}:")
                 continue
-            if line.startswith("%%") and line[2:].split()[:1] and line[2:].split()[0] not in KNOWN_DIRECTIVES:
+            if (
+                line.startswith("%%")
+                and line[2:].split()[:1]
+                and line[2:].split()[0] not in KNOWN_DIRECTIVES
+            ):
                 out.append("% " + line)
-                self.note("directive", start + offset + 1, f"commented out unknown directive {line.split()[0]}")
+                self.note(
+                    "directive",
+                    start + offset + 1,
+                    f"commented out unknown directive {line.split()[0]}",
+                )
                 continue
             out.append(line)
         if "M" not in letters:
@@ -375,7 +431,9 @@ class _Repairer:
             meter_value = parse_meter(next((ln[2:] for ln in out if ln.startswith("M:")), "4/4"))
             unit = default_unit(meter_value)
             out.append(f"L:{unit.numerator}/{unit.denominator}")
-            self.note("header", 0, f"added L:{unit.numerator}/{unit.denominator}, ABC's default unit")
+            self.note(
+                "header", 0, f"added L:{unit.numerator}/{unit.denominator}, ABC's default unit"
+            )
         if key_line is None:
             out.append("K:C")
             self.note("header", 0, "added the missing K:C line that ends the header")
@@ -392,7 +450,9 @@ class _Repairer:
         """The meter whose bar length most bars of the body have (4/4 when unclear)."""
         text = "\n".join(["X:1", "K:C", *body])
         for unit in (Fraction(1, 8), Fraction(1, 16)):
-            durations = Counter(b.duration for b in measure_bars(text, None, unit) if b.duration > 0)
+            durations = Counter(
+                b.duration for b in measure_bars(text, None, unit) if b.duration > 0
+            )
             if durations:
                 common, count = durations.most_common(1)[0]
                 if count >= 2 and common in _METER_FOR_BAR:
@@ -438,7 +498,13 @@ class _Repairer:
         unit = parse_unit(header.get("L", "")) or default_unit(meter)
         inserts: dict[int, list[tuple[int, str]]] = {}
         for bar in measure_bars(text, meter, unit):
-            if bar.expected is None or bar.first or bar.last or bar.near_repeat or not bar.end_column:
+            if (
+                bar.expected is None
+                or bar.first
+                or bar.last
+                or bar.near_repeat
+                or not bar.end_column
+            ):
                 continue
             gap = bar.expected - bar.duration
             if gap > 0:
@@ -481,7 +547,7 @@ def repair(
     if not abc.strip():
         return RepairResult("", ())
     repairer = _Repairer(abc, diagnostics, fix_bar_lengths)
-    start, end = repairer.header_span()
+    _start, end = repairer.header_span()
     repairer.fix_body(end)
     body_start = repairer.fix_header()
     repairer.drop_empty_voices(body_start)

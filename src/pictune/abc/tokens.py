@@ -98,7 +98,7 @@ def format_length(multiple: Fraction) -> str:
 
 
 def parse_meter(value: str) -> Fraction | None:
-    """Length of one bar in whole notes for an M: value ('6/8', 'C', 'C|', '2+3/8'); None if free."""
+    """Whole notes in one bar for an M: value ('6/8', 'C', 'C|', '2+3/8'); None if free."""
     value = value.strip().split("%")[0].strip()
     if value in ("C", "c"):
         return Fraction(1)
@@ -204,7 +204,7 @@ class _BarMeter:
         if bar.duration > 0 or token is None:
             self.bars.append(bar)
 
-    def feed(self, token: Token) -> None:  # noqa: C901 - one branch per token kind
+    def feed(self, token: Token) -> None:
         kind = token.kind
         if kind == "grace_open":
             self.in_grace = True

@@ -36,7 +36,11 @@ def _unplayable(found: list[Diagnostic]) -> bool:
     """Faults that make running abc2midi pointless or too costly (checked before it runs)."""
     return any(
         d.is_error
-        and (d.message.startswith("no ABC") or "is too long" in d.message or f"{MAX_VOICES} are" in d.message)
+        and (
+            d.message.startswith("no ABC")
+            or "is too long" in d.message
+            or f"{MAX_VOICES} are" in d.message
+        )
         for d in found
     )
 

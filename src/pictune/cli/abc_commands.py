@@ -10,7 +10,15 @@ import typer
 from rich.table import Table
 
 from pictune.abc import abc_to_midi, extract, midi_to_abc, midi_to_score, repair, validate
-from pictune.cli.output import console, err_console, fail, guarded, print_json, read_input, read_text
+from pictune.cli.output import (
+    console,
+    err_console,
+    fail,
+    guarded,
+    print_json,
+    read_input,
+    read_text,
+)
 from pictune.errors import AbcError
 from pictune.music.audio import render_wav
 from pictune.music.musicxml import to_musicxml
@@ -35,14 +43,14 @@ def check(
     """Validate a tune: diagnostics with line and column; exit code 1 when there are errors."""
     result = guarded(lambda: validate(read_text(file)))
     if as_json:
-        print_json(
-            {"ok": result.ok, "diagnostics": [d.to_dict() for d in result.diagnostics]}
-        )
+        print_json({"ok": result.ok, "diagnostics": [d.to_dict() for d in result.diagnostics]})
     elif result.diagnostics:
         table = Table("line", "col", "severity", "message", "source")
         for d in result.diagnostics:
             colour = "red" if d.is_error else "yellow"
-            table.add_row(str(d.line), str(d.column), f"[{colour}]{d.severity.value}[/]", d.message, d.source)
+            table.add_row(
+                str(d.line), str(d.column), f"[{colour}]{d.severity.value}[/]", d.message, d.source
+            )
         console.print(table)
     if not as_json:
         console.print("[green]valid[/]" if result.ok else f"[red]{len(result.errors)} error(s)[/]")
@@ -53,8 +61,12 @@ def check(
 @app.command("repair")
 def repair_command(
     file: Path = typer.Argument(..., help="ABC file ('-' for standard input)."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
-    fix_bars: bool = typer.Option(False, "--fix-bars", help="Also pad under-full / mark over-full bars."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write here instead of stdout."
+    ),
+    fix_bars: bool = typer.Option(
+        False, "--fix-bars", help="Also pad under-full / mark over-full bars."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the fixes and result as JSON."),
 ) -> None:
     """Repair the common faults of model-written ABC; each fix is listed on stderr."""
@@ -91,12 +103,21 @@ def repair_command(
 @app.command("extract")
 def extract_command(
     file: Path = typer.Argument(..., help="A model's reply ('-' for standard input)."),
-    as_json: bool = typer.Option(False, "--json", help="Print tune, motivation and thinking as JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print tune, motivation and thinking as JSON."
+    ),
 ) -> None:
     """Find the tune in a model's free-text reply; print it (the motivation goes to stderr)."""
     result = guarded(lambda: extract(read_text(file)))
     if as_json:
-        print_json({"abc": result.abc, "tunes": list(result.tunes), "motivation": result.motivation, "thinking": result.thinking})
+        print_json(
+            {
+                "abc": result.abc,
+                "tunes": list(result.tunes),
+                "motivation": result.motivation,
+                "thinking": result.thinking,
+            }
+        )
         return
     if result.abc is None:
         fail("the reply contains no ABC tune", 1)
@@ -109,8 +130,12 @@ def extract_command(
 def convert(
     file: Path = typer.Argument(..., help="ABC or MIDI file."),
     to: Target = typer.Option(..., "--to", help="Output format."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Output file (default: next to the input)."),
-    soundfont: Path | None = typer.Option(None, help="SoundFont for WAV (else $PICTUNE_SOUNDFONT or system)."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Output file (default: next to the input)."
+    ),
+    soundfont: Path | None = typer.Option(
+        None, help="SoundFont for WAV (else $PICTUNE_SOUNDFONT or system)."
+    ),
 ) -> None:
     """Convert ABC to MIDI, WAV, SVG or MusicXML (or MIDI to ABC)."""
 
@@ -133,7 +158,9 @@ def convert(
             return target
         conversion = abc_to_midi(abc)
         if conversion.midi is None:
-            raise AbcError(f"ABC cannot be converted: {conversion.errors[0] if conversion.errors else '?'}")
+            raise AbcError(
+                f"ABC cannot be converted: {conversion.errors[0] if conversion.errors else '?'}"
+            )
         if to is Target.mid:
             target.write_bytes(conversion.midi)
         elif to is Target.wav:
@@ -144,4 +171,3 @@ def convert(
 
     written = guarded(run)
     console.print(f"wrote {written}", highlight=False)
-

@@ -44,7 +44,9 @@ def metrics(
             failed += 1
             results[str(path)] = {"error": str(exc).splitlines()[0]}
             if not as_json:
-                err_console.print(f"[red]error:[/] {path}: {str(exc).splitlines()[0]}", highlight=False)
+                err_console.print(
+                    f"[red]error:[/] {path}: {str(exc).splitlines()[0]}", highlight=False
+                )
     if as_json:
         print_json(results if len(files) > 1 else next(iter(results.values())))
     else:

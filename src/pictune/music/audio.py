@@ -12,10 +12,12 @@ import logging
 import os
 import wave
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 import symusic
+from symusic.core import ScoreSecond, ScoreTick
 
 from pictune.errors import RenderError
 
@@ -58,8 +60,12 @@ def find_soundfont(explicit: str | Path | None = None) -> Path | None:
     return None
 
 
-def _check_length(score: symusic.Score) -> float:
-    seconds = float(score.to(symusic.TimeUnit.second).end()) if score.note_num() else 0.0
+def _in_seconds(score: ScoreTick) -> ScoreSecond:
+    return cast(ScoreSecond, score.to(symusic.TimeUnit.second))
+
+
+def _check_length(score: ScoreTick) -> float:
+    seconds = float(_in_seconds(score).end()) if score.note_num() else 0.0
     if seconds > MAX_AUDIO_SECONDS:
         raise RenderError(
             f"the piece lasts {seconds / 60:.0f} minutes; audio is limited to "
@@ -69,7 +75,7 @@ def _check_length(score: symusic.Score) -> float:
 
 
 def synthesize(
-    score: symusic.Score,
+    score: ScoreTick,
     sample_rate: int = SAMPLE_RATE,
     soundfont: str | Path | None = None,
 ) -> tuple[Float32, str]:
@@ -112,9 +118,9 @@ def _timbre(program: int) -> tuple[tuple[float, ...], float]:
     return _TIMBRES["wind"]
 
 
-def builtin_synthesize(score: symusic.Score, sample_rate: int = SAMPLE_RATE) -> Float32:
+def builtin_synthesize(score: ScoreTick, sample_rate: int = SAMPLE_RATE) -> Float32:
     """Additive synthesis of every note (drums as short noise bursts); stereo, peak 0.8."""
-    timed = score.to(symusic.TimeUnit.second)
+    timed = _in_seconds(score)
     total = (float(timed.end()) if timed.note_num() else 0.0) + 0.5
     mix = np.zeros(int(total * sample_rate) + 1, dtype=np.float32)
     rng = np.random.default_rng(0)
@@ -163,7 +169,7 @@ def write_wav(path: str | Path, audio: Float32, sample_rate: int = SAMPLE_RATE) 
 
 
 def render_wav(
-    score: symusic.Score,
+    score: ScoreTick,
     path: str | Path,
     sample_rate: int = SAMPLE_RATE,
     soundfont: str | Path | None = None,

@@ -44,7 +44,9 @@ def export_tune(
     result = Exported()
     conversion = abc_to_midi(abc)
     if conversion.midi is None:
-        raise AbcError(f"the tune cannot be played: {conversion.errors[0] if conversion.errors else '?'}")
+        raise AbcError(
+            f"the tune cannot be played: {conversion.errors[0] if conversion.errors else '?'}"
+        )
     midi = conversion.midi
     for fmt in formats:
         path = folder / FILE_NAMES[fmt]

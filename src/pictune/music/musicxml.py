@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from pictune.errors import RenderError
 
@@ -29,7 +30,7 @@ def to_musicxml(abc: str, midi: bytes | None = None) -> str:
         raise RenderError(f"MusicXML export failed: {exc}") from exc
 
 
-def _write(stream: object) -> str:
+def _write(stream: Any) -> str:
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     with tempfile.TemporaryDirectory(prefix="pictune-") as folder:

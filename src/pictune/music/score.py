@@ -8,17 +8,51 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 import symusic
+from symusic.core import ScoreTick
 
 from pictune.abc.convert import abc_to_score, midi_to_score
 
 IntArray = npt.NDArray[np.int64]
 
-KEY_NAMES_MAJOR = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
-KEY_NAMES_MINOR = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
+KEY_NAMES_MAJOR = (
+    "Cb",
+    "Gb",
+    "Db",
+    "Ab",
+    "Eb",
+    "Bb",
+    "F",
+    "C",
+    "G",
+    "D",
+    "A",
+    "E",
+    "B",
+    "F#",
+    "C#",
+)
+KEY_NAMES_MINOR = (
+    "Ab",
+    "Eb",
+    "Bb",
+    "F",
+    "C",
+    "G",
+    "D",
+    "A",
+    "E",
+    "B",
+    "F#",
+    "C#",
+    "G#",
+    "D#",
+    "A#",
+)
 
 
 @dataclass(frozen=True)
@@ -50,10 +84,10 @@ class Score:
     key_signatures: tuple[tuple[int, int, bool], ...]
 
     @classmethod
-    def from_symusic(cls, score: symusic.Score) -> Score:
+    def from_symusic(cls, score: ScoreTick) -> Score:
         """The array view of a symusic Score (converted to ticks if needed)."""
         if score.ttype != symusic.TimeUnit.tick:
-            score = score.to(symusic.TimeUnit.tick)
+            score = cast(ScoreTick, score.to(symusic.TimeUnit.tick))
         columns: dict[str, list[npt.NDArray[np.int64]]] = {
             "time": [],
             "duration": [],

@@ -33,10 +33,17 @@ def render_svg(abc: str, engine: str = "auto") -> tuple[str, str]:
 
 
 def _abcm2ps(abc: str) -> str:
-    run = run_tool("abcm2ps", ["-q", "-g", "-O", "score.svg", "tune.abc"], {"tune.abc": abc.encode()}, ["score001.svg"])
+    run = run_tool(
+        "abcm2ps",
+        ["-q", "-g", "-O", "score.svg", "tune.abc"],
+        {"tune.abc": abc.encode()},
+        ["score001.svg"],
+    )
     svg = run.outputs.get("score001.svg")
     if not svg:
-        raise RenderError("abcm2ps produced no SVG: " + (run.stderr.strip().splitlines() or ["?"])[-1])
+        raise RenderError(
+            "abcm2ps produced no SVG: " + (run.stdout.strip().splitlines() or ["?"])[-1]
+        )
     return svg.decode("utf-8", "replace")
 
 
