@@ -128,7 +128,7 @@ def _tune_index(offsets: Sequence[int], line: int) -> int:
     return low
 
 
-def _check_chunks(midi: bytes) -> None:
+def check_midi_bytes(midi: bytes) -> None:
     """Refuse bytes that are not a complete Standard MIDI File (symusic reads truncated ones)."""
     if not midi.startswith(b"MThd") or len(midi) < 14:
         raise InputError("not a MIDI file (no MThd header)")
@@ -146,7 +146,7 @@ def _check_chunks(midi: bytes) -> None:
 
 def midi_to_score(midi: bytes) -> ScoreTick:
     """A symusic Score (ticks) from MIDI bytes; a clear error for bytes that are not MIDI."""
-    _check_chunks(midi)
+    check_midi_bytes(midi)
     try:
         return cast(ScoreTick, symusic.Score.from_midi(midi))
     except Exception as exc:  # symusic raises bare RuntimeError/ValueError on corrupt files

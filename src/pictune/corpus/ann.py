@@ -1,0 +1,78 @@
+"""The approximate index: FAISS IVF (inverted lists of exact vectors), self-calibrated.
+
+IVF rather than HNSW: it builds in minutes, not hours, at millions of 768-d vectors on two
+cores, and it keeps the exact vectors, so only the choice of lists is approximate. After
+training, `nprobe` is raised until recall@10 against exact search reaches the target on
+held-out queries, and the value found is stored in the manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+TARGET_RECALL = 0.97
+TRAIN_SAMPLE = 100_000
+
+
+def build_ivf(vectors: Any, path: Path, seed: int = 0) -> dict[str, Any]:
+    import faiss
+
+    rows, dim = vectors.shape
+    nlist = int(min(16_384, max(16, 4 * math.sqrt(rows))))
+    rng = np.random.default_rng(seed)
+    sample = np.ascontiguousarray(
+        vectors[np.sort(rng.choice(rows, min(rows, TRAIN_SAMPLE), replace=False))]
+    )
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    started = time.perf_counter()
+    index.train(sample)
+    for first in range(0, rows, 100_000):
+        index.add(np.ascontiguousarray(vectors[first : first + 100_000]))
+    nprobe = calibrate(index, vectors, rng)
+    faiss.write_index(index, str(path))
+    log.info("IVF index: %d lists, nprobe %d, %.0f s", nlist, nprobe, time.perf_counter() - started)
+    return {"kind": "ivf", "nlist": nlist, "nprobe": nprobe, "target_recall_at_10": TARGET_RECALL}
+
+
+def calibrate(index: Any, vectors: Any, rng: np.random.Generator, queries: int = 200) -> int:
+    """Smallest nprobe (doubling) whose recall@10 against exact search reaches the target."""
+    import faiss
+
+    rows, dim = vectors.shape
+    picks = rng.choice(rows, min(queries, rows), replace=False)
+    noise = rng.standard_normal((len(picks), dim)).astype(np.float32) * 0.5 / math.sqrt(dim)
+    probe = np.asarray(vectors[np.sort(picks)], dtype=np.float32) + noise
+    probe /= np.linalg.norm(probe, axis=1, keepdims=True)
+    exact = faiss.IndexFlatIP(dim)
+    truth = np.zeros((len(probe), 10), dtype=np.int64)
+    for first in range(0, rows, 200_000):
+        block = np.ascontiguousarray(vectors[first : first + 200_000])
+        exact.reset()
+        exact.add(block)
+        scores, ids = exact.search(probe, 10)
+        if first == 0:
+            best_scores, truth = scores, ids
+        else:
+            merged_scores = np.concatenate([best_scores, scores], axis=1)
+            merged_ids = np.concatenate([truth, ids + first], axis=1)
+            order = np.argsort(-merged_scores, axis=1)[:, :10]
+            best_scores = np.take_along_axis(merged_scores, order, axis=1)
+            truth = np.take_along_axis(merged_ids, order, axis=1)
+    nprobe = 1
+    while nprobe < index.nlist:
+        index.nprobe = nprobe
+        _, found = index.search(probe, 10)
+        recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
+        if recall >= TARGET_RECALL:
+            break
+        nprobe *= 2
+    index.nprobe = min(nprobe, index.nlist)
+    return int(index.nprobe)

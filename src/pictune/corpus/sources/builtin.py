@@ -1,0 +1,77 @@
+"""The built-in source: music21's ~13,000 ABC tunes with captions written from their features."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pictune.abc.convert import abc_to_midi_many
+from pictune.abc.text import header_fields
+from pictune.corpus.features import caption_from_features, features_from_score
+from pictune.corpus.music21_tunes import CorpusTune, iter_music21_tunes
+from pictune.corpus.records import MusicRecord, Skipped
+from pictune.errors import PictuneError
+from pictune.music.score import Score
+
+BATCH = 400
+
+
+@dataclass
+class BuiltinSource:
+    """music21's bundled ABC corpus; `limit` keeps the first N tunes (for tests and trials)."""
+
+    limit: int | None = None
+    name: str = "builtin"
+
+    def __iter__(self) -> Iterator[MusicRecord | Skipped]:
+        batch: list[CorpusTune] = []
+        for count, tune in enumerate(iter_music21_tunes()):
+            if self.limit is not None and count >= self.limit:
+                break
+            batch.append(tune)
+            if len(batch) == BATCH:
+                yield from self._records(batch)
+                batch = []
+        if batch:
+            yield from self._records(batch)
+
+    def _records(self, tunes: list[CorpusTune]) -> Iterator[MusicRecord | Skipped]:
+        for tune, conversion in zip(tunes, abc_to_midi_many([t.abc for t in tunes]), strict=True):
+            if conversion.midi is None:
+                first = conversion.errors[0].message if conversion.errors else "no MIDI"
+                yield Skipped(tune.id, f"abc2midi rejects it: {first}")
+                continue
+            try:
+                score = Score.from_midi(conversion.midi)
+            except PictuneError as exc:
+                yield Skipped(tune.id, str(exc))
+                continue
+            if score.n_notes == 0:
+                yield Skipped(tune.id, "no notes")
+                continue
+            features = features_from_score(score, tune.abc)
+            fields = header_fields(tune.abc)
+            tags = {
+                key: value
+                for key, value in {
+                    "title": fields.get("T"),
+                    "rhythm": fields.get("R"),
+                    "origin": fields.get("O"),
+                    "composer": fields.get("C"),
+                    "collection": tune.source.split("/")[0],
+                    "key": f"{features.tonic} {features.mode}",
+                    "mode": features.mode,
+                    "meter": features.meter,
+                    "tempo": round(features.tempo_qpm),
+                    "instruments": list(features.instruments),
+                    "features": features.to_dict(),
+                }.items()
+                if value not in (None, "")
+            }
+            yield MusicRecord(
+                id=tune.id,
+                caption=caption_from_features(features),
+                source="builtin",
+                abc=tune.abc,
+                tags=tags,
+            )

@@ -1,0 +1,62 @@
+"""Key estimation (Krumhansl–Schmuckler) and General MIDI instrument names."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pictune.music.score import Score
+
+# Krumhansl & Kessler (1982) probe-tone profiles, C major and C minor.
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+# General MIDI families (programs 8n … 8n+7) and a few programs named on their own.
+GM_FAMILIES = (
+    "piano", "chromatic percussion", "organ", "guitar", "bass", "strings", "string ensemble",
+    "brass", "reed", "pipe", "synth lead", "synth pad", "synth effects", "ethnic",
+    "percussive", "sound effects",
+)  # fmt: skip
+GM_NAMES = {
+    0: "piano", 6: "harpsichord", 8: "celesta", 11: "vibraphone", 12: "marimba", 19: "organ",
+    21: "accordion", 22: "harmonica", 24: "nylon guitar", 25: "acoustic guitar",
+    26: "jazz guitar", 29: "overdriven guitar", 30: "distortion guitar", 32: "acoustic bass",
+    33: "electric bass", 40: "violin", 41: "viola", 42: "cello", 43: "contrabass", 45: "pizzicato strings",
+    46: "harp", 47: "timpani", 48: "string ensemble", 52: "choir", 56: "trumpet", 57: "trombone",
+    58: "tuba", 60: "french horn", 61: "brass section", 64: "soprano sax", 65: "alto sax",
+    66: "tenor sax", 68: "oboe", 69: "english horn", 70: "bassoon", 71: "clarinet",
+    72: "piccolo", 73: "flute", 74: "recorder", 75: "pan flute", 78: "whistle", 79: "ocarina",
+    80: "square lead", 81: "sawtooth lead", 88: "new age pad", 89: "warm pad", 104: "sitar",
+    105: "banjo", 107: "koto", 109: "bagpipe", 110: "fiddle", 114: "steel drums",
+}  # fmt: skip
+
+
+def instrument_name(program: int, is_drum: bool = False) -> str:
+    """A plain name for a General MIDI program ('violin', 'flute', 'drums')."""
+    if is_drum:
+        return "drums"
+    if program in GM_NAMES:
+        return GM_NAMES[program]
+    return GM_FAMILIES[max(0, min(program, 127)) // 8]
+
+
+def estimate_key(score: Score) -> tuple[str, str, float]:
+    """(tonic, 'major' | 'minor', correlation) from duration-weighted pitch classes.
+
+    Returns ('C', 'major', 0.0) for music without pitched notes.
+    """
+    pitched = ~score.is_drum_note
+    if not pitched.any():
+        return "C", "major", 0.0
+    weights = np.bincount(
+        score.pitch[pitched] % 12, weights=score.duration[pitched].astype(float), minlength=12
+    )
+    if weights.sum() <= 0:
+        return "C", "major", 0.0
+    best = ("C", "major", -2.0)
+    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
+        for tonic in range(12):
+            correlation = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
+            if np.isfinite(correlation) and correlation > best[2]:
+                best = (PITCH_NAMES[tonic], mode, correlation)
+    return best
