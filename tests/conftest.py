@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# No test may reach a model hub: this machine has no network, and a hub lookup waits on
+# timeouts. Set before transformers or huggingface_hub is first imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 import random
 import tempfile
 from pathlib import Path
@@ -55,18 +62,31 @@ def read_reply(path: Path) -> str:
     return decode_abc(path.read_bytes())
 
 
-def scratch_entries() -> set[str]:
-    """pictune's working folders currently present (they must never outlive a call)."""
-    found = set()
-    for root in {Path("/dev/shm"), Path(tempfile.gettempdir())}:
-        if root.is_dir():
-            found |= {str(p) for p in root.glob("pictune-*")}
-    return found
+@pytest.fixture
+def no_leftovers(tmp_path, monkeypatch):
+    """Fail the test if it leaves any working file behind: every scratch folder pictune makes
+    (tools, renderers) is redirected into a private folder that must end empty."""
+    from pictune.abc import tools
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tools, "_scratch_root", lambda: str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    yield scratch
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> Path:
+    pytest.importorskip("transformers")
+    from tests.models_fixtures import build_tiny_clip
+
+    return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
 
 
 @pytest.fixture
-def no_leftovers():
-    """Fail the test if it leaves a pictune working folder behind."""
-    before = scratch_entries()
-    yield
-    assert scratch_entries() - before == set()
+def index_dir(tmp_path, monkeypatch) -> Path:
+    """An empty PICTUNE_INDEX_DIR for the test."""
+    folder = tmp_path / "indexes"
+    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(folder))
+    return folder

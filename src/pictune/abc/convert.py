@@ -24,6 +24,7 @@ from pictune.errors import AbcError, InputError
 
 _DIAGNOSTIC = re.compile(r"^(Error|Warning) in line-char (\d+)-(\d+) : (.*)$")
 _WRITING = re.compile(r"^writing MIDI file \S*?(\d+)\.mid$")
+MAX_DIAGNOSTICS = 200  # a broken tune can make abc2midi print tens of thousands
 _IN_NAME = "tune.abc"
 _OUT_NAME = "tune.mid"
 
@@ -42,10 +43,14 @@ class MidiConversion:
 
 def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> list[Diagnostic]:
     """Diagnostics from abc2midi's stdout, lines shifted by `line_offset`, clamped to the text."""
-    found = []
+    found: list[Diagnostic] = []
+    dropped = 0
     for raw in stdout.splitlines():
         match = _DIAGNOSTIC.match(raw.strip())
         if not match:
+            continue
+        if len(found) >= MAX_DIAGNOSTICS:
+            dropped += 1
             continue
         kind, line, column, message = match.groups()
         line_no = int(line) - line_offset
@@ -53,6 +58,12 @@ def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> li
             line_no, column = 0, "0"
         severity = Severity.ERROR if kind == "Error" else Severity.WARNING
         found.append(Diagnostic(severity, line_no, int(column), message.strip(), "abc2midi"))
+    if dropped:
+        found.append(
+            Diagnostic(
+                Severity.WARNING, 0, 0, f"{dropped} more abc2midi messages not shown", "abc2midi"
+            )
+        )
     return found
 
 

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from pictune import __version__
-from pictune.cli import abc_commands
+from pictune.cli import abc_commands, corpus_commands
 from pictune.cli.demo import demo
 from pictune.cli.metrics_commands import metrics
 from pictune.cli.output import State
@@ -20,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(abc_commands.app, name="abc")
+app.add_typer(corpus_commands.app, name="corpus")
 app.command()(metrics)
 app.command()(demo)
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from pictune.abc.text import decode_abc
 from pictune.errors import InputError, PictuneError
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 MAX_INPUT_BYTES = 20 << 20

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import sqlite3
 import time
@@ -83,7 +82,7 @@ class _Checkpoint:
     def save(self, state: dict[str, Any]) -> None:
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps({**state, "signature": self.signature}), "utf-8")
-        os.replace(temporary, self.path)
+        temporary.replace(self.path)
 
 
 def _insert(db: sqlite3.Connection, row: int, record: MusicRecord) -> None:
@@ -144,7 +143,7 @@ def build_index(
         (partial / "chunks").mkdir(parents=True)
         state = {"chunks": 0, "consumed": 0, "records": 0, "skipped": []}
     report = BuildReport(resumed_from=state["consumed"])
-    report.skipped = [tuple(s) for s in state["skipped"]]  # type: ignore[misc]
+    report.skipped = [(i, r) for i, r in state["skipped"]]
     db = sqlite3.connect(partial / store.RECORDS)
     db.executescript(SCHEMA)
     # Drop rows written after the last checkpoint (a kill between insert and checkpoint).
@@ -270,8 +269,8 @@ def swap_into_place(partial: Path, dest: Path) -> None:
     old = dest.with_name(dest.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if dest.exists():
-        os.replace(dest, old)
-    os.replace(partial, dest)
+        dest.replace(old)
+    partial.replace(dest)
     shutil.rmtree(old, ignore_errors=True)
 
 

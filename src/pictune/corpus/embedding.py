@@ -44,7 +44,8 @@ def normalise(vectors: npt.ArrayLike) -> Vectors:
     if array.ndim == 1:
         array = array[None, :]
     norms = np.linalg.norm(array, axis=1, keepdims=True)
-    return np.divide(array, norms, out=np.zeros_like(array), where=norms > 0)
+    scaled: Vectors = np.divide(array, norms, out=np.zeros_like(array), where=norms > 0)
+    return scaled
 
 
 # Each axis of the features space, with the words that move it (+1 / -1) and its weight.
@@ -128,7 +129,8 @@ def features_vector(text: str) -> Vectors:
         vector[_INDEX["low"]] = 1
     if re.search(r"\b(two|three|four|five) octaves\b|\bwide range\b", lowered):
         vector[_INDEX["wide"]] = 1
-    return normalise(vector * _WEIGHTS)[0]
+    weighted: Vectors = normalise(vector * _WEIGHTS)[0]
+    return weighted
 
 
 class FeatureEmbedder:

@@ -22,6 +22,10 @@ RHYTHM_TEMPO = {
     "set dance": 100, "fling": 100, "highland": 100, "country dance": 120, "minuet": 120,
 }  # fmt: skip
 TEMPO_WORDS = ((60, "Largo"), (76, "Adagio"), (108, "Andante"), (120, "Moderato"), (168, "Allegro"))
+METER_NAMES = {
+    "3/4": "waltz time", "3/8": "waltz time", "6/8": "jig time", "9/8": "slip-jig time",
+    "12/8": "compound time", "4/4": "common time", "2/2": "cut time", "2/4": "march time",
+}  # fmt: skip
 MODE_NAMES = {
     "": "major", "m": "minor", "min": "minor", "maj": "major", "dor": "dorian",
     "mix": "mixolydian", "phr": "phrygian", "lyd": "lydian", "loc": "locrian", "aeo": "minor",
@@ -191,9 +195,10 @@ def caption_from_features(features: MusicFeatures) -> str:
     flowing quavers in a middle register, for violin.'"""
     form = features.rhythm or "tune"
     article = "An" if _mood(features)[0] in "aeiou" else "A"
-    parts = [
-        f"{article} {_mood(features)} {form} in {features.tonic} {features.mode} in {features.meter}"
-    ]
+    meter = features.meter
+    if meter in METER_NAMES:
+        meter += f" ({METER_NAMES[meter]})"
+    parts = [f"{article} {_mood(features)} {form} in {features.tonic} {features.mode} in {meter}"]
     if features.tempo_known:
         parts[0] += f" at {round(features.tempo_qpm)} bpm ({features.tempo_word})"
     parts.append(_span(features.pitch_range))

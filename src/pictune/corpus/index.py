@@ -65,7 +65,7 @@ class CorpusIndex:
         self.folder = folder
         old = folder.with_name(folder.name + ".old")
         if not folder.exists() and old.is_dir():  # a swap interrupted between its two renames
-            os.replace(old, folder)
+            old.replace(folder)
         self.manifest = store.read_manifest(folder)
         store.check_files(folder, self.manifest, full=verify)
         vector_path = folder / store.VECTORS
@@ -192,7 +192,8 @@ class CorpusIndex:
         marks = ",".join("?" * len(rows))
         with self._lock:
             found = self._db.execute(
-                f"SELECT row, id, caption, source, abc, midi_path, image_path, tags FROM records WHERE row IN ({marks})",
+                "SELECT row, id, caption, source, abc, midi_path, image_path, tags FROM records "
+                f"WHERE row IN ({marks})",
                 list(rows),
             ).fetchall()
         by_row = {

@@ -30,12 +30,16 @@ IVF = "ivf.faiss"
 REPORT = "report.json"
 _SAMPLES = 64
 _BLOCK = 1 << 16
+FULL_CHECK_BYTES = 64 << 20
 
 
 def fingerprint(path: Path) -> str:
-    """sha256 of the size and 64 evenly spaced 64 KB blocks: cheap enough for every load
-    (constant time at any index size), and it catches truncation and most corruption."""
+    """What every load checks: the full sha256 up to 64 MB; above, the sha256 of the size
+    and 64 evenly spaced 64 KB blocks (constant time at any size; catches truncation and
+    most corruption; `--verify` checks the full sum)."""
     size = path.stat().st_size
+    if size <= FULL_CHECK_BYTES:
+        return full_checksum(path)
     digest = hashlib.sha256(str(size).encode())
     with path.open("rb") as handle:
         for i in range(_SAMPLES):
@@ -94,7 +98,9 @@ def check_files(folder: Path, manifest: dict[str, Any], full: bool = False) -> N
 
 
 def load_vectors(path: Path, mmap: bool) -> np.ndarray[Any, np.dtype[np.float32]]:
-    array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    array: np.ndarray[Any, np.dtype[np.float32]] = np.load(
+        path, mmap_mode="r" if mmap else None, allow_pickle=False
+    )
     if array.dtype != np.float32 or array.ndim != 2:
         raise CorpusError(f"{path} does not hold float32 vectors")
     return array

@@ -10,6 +10,7 @@ from pictune.abc.text import header_fields
 from pictune.corpus.features import caption_from_features, features_from_score
 from pictune.corpus.music21_tunes import CorpusTune, iter_music21_tunes
 from pictune.corpus.records import MusicRecord, Skipped
+from pictune.corpus.sources.clean import clean_tune
 from pictune.errors import PictuneError
 from pictune.music.score import Score
 
@@ -37,20 +38,21 @@ class BuiltinSource:
 
     def _records(self, tunes: list[CorpusTune]) -> Iterator[MusicRecord | Skipped]:
         for tune, conversion in zip(tunes, abc_to_midi_many([t.abc for t in tunes]), strict=True):
-            if conversion.midi is None:
-                first = conversion.errors[0].message if conversion.errors else "no MIDI"
-                yield Skipped(tune.id, f"abc2midi rejects it: {first}")
+            cleaned = clean_tune(tune.abc, conversion)
+            if isinstance(cleaned, str):
+                yield Skipped(tune.id, cleaned)
                 continue
+            abc, midi = cleaned
             try:
-                score = Score.from_midi(conversion.midi)
+                score = Score.from_midi(midi)
             except PictuneError as exc:
                 yield Skipped(tune.id, str(exc))
                 continue
             if score.n_notes == 0:
                 yield Skipped(tune.id, "no notes")
                 continue
-            features = features_from_score(score, tune.abc)
-            fields = header_fields(tune.abc)
+            features = features_from_score(score, abc)
+            fields = header_fields(abc)
             tags = {
                 key: value
                 for key, value in {
@@ -72,6 +74,6 @@ class BuiltinSource:
                 id=tune.id,
                 caption=caption_from_features(features),
                 source="builtin",
-                abc=tune.abc,
+                abc=abc,
                 tags=tags,
             )

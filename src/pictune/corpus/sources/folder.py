@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pictune.abc.convert import abc_to_midi, check_midi_bytes, midi_to_abc
+from pictune.abc.convert import check_midi_bytes, midi_to_abc
 from pictune.abc.text import decode_abc, split_tunes
 from pictune.corpus.features import caption_from_features, features_from_score
 from pictune.corpus.records import MusicRecord, Skipped
+from pictune.corpus.sources.clean import clean_tune
 from pictune.errors import PictuneError
 from pictune.music.score import Score
 
@@ -119,11 +120,10 @@ class FolderSource:
         if suffix == ".abc":
             pieces: list[tuple[str | None, str | None, Score]] = []
             for tune in split_tunes(decode_abc(data)):
-                conversion = abc_to_midi(tune)
-                if conversion.midi is None:
-                    first = conversion.errors[0].message if conversion.errors else "no MIDI"
-                    raise ValueError(f"abc2midi rejects it: {first}")
-                pieces.append((tune, None, Score.from_midi(conversion.midi)))
+                cleaned = clean_tune(tune)
+                if isinstance(cleaned, str):
+                    raise ValueError(cleaned)
+                pieces.append((cleaned[0], None, Score.from_midi(cleaned[1])))
             if not pieces:
                 raise ValueError("no tune in the file")
             return pieces
@@ -142,5 +142,5 @@ def _musicxml_to_midi(path: Path) -> bytes:
         raise ValueError(f"music21 cannot read it: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="pictune-") as folder:
         target = Path(folder, "score.mid")
-        stream.write("midi", fp=str(target))
+        stream.write("midi", fp=str(target))  # type: ignore[no-untyped-call]
         return target.read_bytes()

@@ -1,0 +1,242 @@
+"""`pictune corpus …`: build, list, inspect and search indexes."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pictune.cli.output import console, guarded, print_json
+from pictune.corpus import (
+    BuiltinSource,
+    CorpusIndex,
+    FolderSource,
+    MidiCapsSource,
+    build_index,
+    list_indexes,
+    resolve_index,
+    retrieve,
+)
+from pictune.corpus.records import CorpusError
+from pictune.errors import InputError
+
+app = typer.Typer(help="Build and search captioned music corpora.", no_args_is_help=True)
+
+
+class SourceKind(str, Enum):
+    builtin = "builtin"
+    midicaps = "midicaps"
+    folder = "folder"
+
+
+def _source(
+    kind: SourceKind, path: Path | None, midi_root: Path | None, limit: int | None
+) -> tuple[Any, dict[str, Any]]:
+    if kind is SourceKind.builtin:
+        return BuiltinSource(limit=limit), {"kind": "builtin", "limit": limit}
+    if path is None:
+        raise InputError(f"the {kind.value} source needs a PATH")
+    if kind is SourceKind.midicaps:
+        if not path.is_file():
+            raise InputError(f"no captions file at {path} (MidiCaps ships train.json)")
+        source = MidiCapsSource(path, midi_root, limit=limit)
+        return source, {
+            "kind": "midicaps",
+            "captions": str(path.resolve()),
+            "midi_root": str(midi_root),
+            "limit": limit,
+        }
+    if not path.is_dir():
+        raise InputError(f"{path} is not a folder")
+    return FolderSource(path, limit=limit), {
+        "kind": "folder",
+        "folder": str(path.resolve()),
+        "limit": limit,
+    }
+
+
+@app.command()
+def build(
+    kind: SourceKind = typer.Argument(..., help="builtin, midicaps or folder."),
+    path: Path | None = typer.Argument(None, help="midicaps: train.json; folder: the folder."),
+    name: str | None = typer.Option(
+        None, "--name", help="Index name or folder (default: the source kind)."
+    ),
+    embedder: str = typer.Option(
+        "features", "--embedder", help="features, sentence[:MODEL] or clip[:MODEL]."
+    ),
+    midi_root: Path | None = typer.Option(None, help="midicaps: folder the locations point into."),
+    limit: int | None = typer.Option(None, help="Index only the first N records."),
+    approximate: bool | None = typer.Option(
+        None, "--approximate/--exact", help="Force IVF or exact search."
+    ),
+) -> None:
+    """Build (or resume building) an index; bad records are skipped and listed."""
+
+    def run() -> None:
+        from pictune.models import load_embedder
+
+        source, description = _source(kind, path, midi_root, limit)
+        model = load_embedder(embedder)
+        dest = resolve_index(name or kind.value)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        loader = _image_loader() if model.embeds_images else None
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task(f"building {dest.name}", total=limit, status="")
+
+            def progress(records: int, skipped: int) -> None:
+                bar.update(
+                    task,
+                    completed=records + skipped,
+                    status=f"{records} records, {skipped} skipped",
+                )
+
+            report = build_index(
+                source,
+                model,
+                dest,
+                source_description=description,
+                approximate=approximate,
+                progress=progress,
+                image_loader=loader,
+            )
+        console.print(
+            f"[green]built[/] {dest} — {report.records} records, "
+            f"{len(report.skipped)} skipped, {report.seconds:.1f} s"
+        )
+        reasons = report.to_dict()["skipped_by_reason"]
+        for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            console.print(f"  skipped {count}: {reason}", highlight=False)
+        if report.skipped:
+            console.print(f"  every skipped record is listed in {dest / 'report.json'}")
+
+    guarded(run)
+
+
+def _image_loader() -> Any:
+    from PIL import Image
+
+    def load(path: str) -> Any:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+
+    return load
+
+
+@app.command("list")
+def list_command() -> None:
+    """The indexes in the index folder ($PICTUNE_INDEX_DIR or the user cache)."""
+    rows = []
+    for folder in list_indexes():
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+            rows.append(
+                (
+                    folder.name,
+                    str(manifest["count"]),
+                    manifest["embedder"]["id"],
+                    manifest["search"]["kind"],
+                    manifest["source"]["kind"],
+                )
+            )
+        except (OSError, KeyError, json.JSONDecodeError):
+            rows.append((folder.name, "?", "?", "?", "unreadable manifest"))
+    if not rows:
+        console.print("no indexes yet: pictune corpus build builtin")
+        return
+    table = Table("name", "records", "embedder", "search", "source")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command()
+def info(
+    name: str = typer.Argument(..., help="Index name or folder."),
+    verify: bool = typer.Option(False, "--verify", help="Check full checksums of every file."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The manifest of an index (after checking its files)."""
+    index = guarded(lambda: CorpusIndex(resolve_index(name), verify=verify))
+    if as_json:
+        print_json(index.manifest)
+        return
+    manifest = index.manifest
+    console.print(f"[bold]{index.name}[/] at {index.folder}")
+    for key in ("count", "image_count", "created", "pictune_version"):
+        console.print(f"  {key}: {manifest.get(key)}", highlight=False)
+    console.print(
+        f"  embedder: {manifest['embedder']['id']} ({manifest['embedder']['dim']}-d)",
+        highlight=False,
+    )
+    console.print(f"  search: {manifest['search']}", highlight=False)
+    console.print(f"  source: {manifest['source']}", highlight=False)
+    console.print(f"  build: {manifest['build']}", highlight=False)
+
+
+@app.command()
+def search(
+    name: str = typer.Argument(..., help="Index name or folder."),
+    text: str | None = typer.Option(None, "--text", help="A text query."),
+    image: Path | None = typer.Option(None, "--image", help="An image query (CLIP indexes)."),
+    k: int = typer.Option(5, "-k", help="Results per query."),
+    meter: str | None = typer.Option(None, help="Only this meter, e.g. 3/4."),
+    mode: str | None = typer.Option(None, help="Only this mode, e.g. minor."),
+    instrument: str | None = typer.Option(None, help="Only records with this instrument."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fused search with a text and/or image query."""
+
+    def run() -> list[Any]:
+        from pictune.models import load_embedder
+
+        if text is None and image is None:
+            raise InputError("give --text, --image or both")
+        index = CorpusIndex(resolve_index(name))
+        model = load_embedder(index.embedder_id)
+        picture = _image_loader()(str(image)) if image else None
+        filters = {
+            key: value
+            for key, value in {"meter": meter, "mode": mode, "instrument": instrument}.items()
+            if value
+        }
+        return retrieve(
+            index, model, text=text, image=picture, per_query=k, k=k, filters=filters or None
+        )
+
+    hits = guarded(run)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": h.record.id,
+                    "score": h.score,
+                    "matches": h.matches,
+                    "caption": h.record.caption,
+                    "tags": h.record.tags,
+                }
+                for h in hits
+            ]
+        )
+        return
+    if not hits:
+        console.print("no match")
+        return
+    table = Table("#", "score", "id", "caption")
+    for rank, hit in enumerate(hits, 1):
+        table.add_row(str(rank), f"{hit.best_similarity:.3f}", hit.record.id, hit.record.caption)
+    console.print(table)
+
+
+__all__ = ["CorpusError", "app"]
