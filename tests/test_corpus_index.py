@@ -245,3 +245,30 @@ def test_approximate_index_agrees_with_exact(tmp_path):
         truth = {s for _, s in exact.search(query, 10)}
         recall.append(len(found & truth) / len(truth))
     assert np.mean(recall) >= 0.9
+
+
+def test_prefiltered_exact_search_equals_brute_force(tmp_path, monkeypatch):
+    from pictune.corpus import ann
+
+    monkeypatch.setattr(ann, "PREFILTER_ABOVE", 100)
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((2000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    class Lookup:
+        id, dim, embeds_images = "lookup", 32, False
+
+        def embed_text(self, texts):
+            return vectors[[int(t) for t in texts]]
+
+    items = [
+        MusicRecord(id=f"r{i}", caption=str(i), source="t", abc="X:1\nK:C\nC|]\n")
+        for i in range(2000)
+    ]
+    build_index(items, Lookup(), tmp_path / "i", source_description=DESCRIPTION)
+    index = CorpusIndex(tmp_path / "i")
+    assert index.manifest["search"]["prefilter"] == "fp16"
+    for query in vectors[:20] + rng.standard_normal((20, 32)).astype(np.float32) * 0.1:
+        query = query / np.linalg.norm(query)
+        truth = np.argsort(-(vectors @ query))[:10]
+        assert [row for row, _ in index.search(query, 10)] == truth.tolist()

@@ -192,7 +192,14 @@ def build_index(
         raise CorpusError("no usable record in the source; nothing to index")
     kind = _finish(partial, embedder, rows, approximate)
     report.seconds = time.perf_counter() - started
-    names = [store.VECTORS, store.RECORDS, store.IMAGE_VECTORS, store.IMAGE_ROWS, store.IVF]
+    names = [
+        store.VECTORS,
+        store.RECORDS,
+        store.IMAGE_VECTORS,
+        store.IMAGE_ROWS,
+        store.IVF,
+        store.PREFILTER,
+    ]
     (partial / store.REPORT).write_text(json.dumps(report.to_dict(), indent=1), "utf-8")
     manifest = {
         "format": store.FORMAT,
@@ -257,9 +264,14 @@ def _finish(
         )
     shutil.rmtree(partial / "chunks")
     use_ivf = approximate if approximate is not None else rows > APPROXIMATE_ABOVE
+    from pictune.corpus.ann import PREFILTER_ABOVE, build_ivf, build_prefilter
+
     if not use_ivf:
-        return {"kind": "exact"}
-    from pictune.corpus.ann import build_ivf
+        if rows < PREFILTER_ABOVE:
+            return {"kind": "exact"}
+        return build_prefilter(
+            np.load(partial / store.VECTORS, mmap_mode="r"), partial / store.PREFILTER
+        )
 
     return build_ivf(np.load(partial / store.VECTORS, mmap_mode="r"), partial / store.IVF)
 

@@ -173,6 +173,7 @@ class CorpusIndex:
             if self._ivf is None:
                 self._ivf = faiss.read_index(str(self.folder / store.IVF), faiss.IO_FLAG_MMAP)
                 self._ivf.nprobe = int(self.manifest["search"]["nprobe"])
+                faiss.omp_set_num_threads(1)
         scores, ids = self._ivf.search(vector, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 

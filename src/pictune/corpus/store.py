@@ -27,6 +27,7 @@ IMAGE_VECTORS = "images.npy"
 IMAGE_ROWS = "image_rows.npy"
 RECORDS = "records.sqlite"
 IVF = "ivf.faiss"
+PREFILTER = "fp16.faiss"
 REPORT = "report.json"
 _SAMPLES = 64
 _BLOCK = 1 << 16

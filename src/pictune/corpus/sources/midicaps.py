@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pictune.abc.convert import check_midi_bytes
+from pictune.corpus.ingest import convert_midi_files
 from pictune.corpus.records import MusicRecord, Skipped
 from pictune.errors import InputError
 
@@ -35,8 +36,21 @@ class MidiCapsSource:
     midi_root: Path | None = None
     limit: int | None = None
     name: str = "midicaps"
+    abc_at_build: bool = False  # convert every MIDI to ABC now (else lazily on retrieval)
 
     def __iter__(self) -> Iterator[MusicRecord | Skipped]:
+        if not self.abc_at_build:
+            yield from self._read()
+            return
+        batch: list[MusicRecord | Skipped] = []
+        for item in self._read():
+            batch.append(item)
+            if len(batch) == 256:
+                yield from _with_abc(batch)
+                batch = []
+        yield from _with_abc(batch)
+
+    def _read(self) -> Iterator[MusicRecord | Skipped]:
         root = self.midi_root or self.captions.parent
         seen: set[str] = set()
         count = 0
@@ -100,3 +114,24 @@ def _midi_problem(path: Path) -> str | None:
     except InputError as exc:
         return str(exc)
     return None
+
+
+def _with_abc(items: list[MusicRecord | Skipped]) -> Iterator[MusicRecord | Skipped]:
+    """The records with their ABC filled in (both cores converting); failures skipped."""
+    records = [i for i in items if isinstance(i, MusicRecord)]
+    converted = dict(
+        zip(
+            (r.id for r in records),
+            convert_midi_files([r.midi_path or "" for r in records]),
+            strict=True,
+        )
+    )
+    for item in items:
+        if isinstance(item, Skipped):
+            yield item
+            continue
+        abc = converted[item.id]
+        if isinstance(abc, str):
+            yield replace(item, abc=abc)
+        else:
+            yield Skipped(item.id, f"midi2abc failed: {abc}")
