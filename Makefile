@@ -22,7 +22,7 @@ system-deps:
 	@bash scripts/install-system-deps.sh
 
 demo: $(VENV)/.base system-deps
-	$(BIN)/pictune demo --out pictune-out/demo
+	$(BIN)/pictune compose src/pictune/data/example.jpg --out pictune-out/example
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks

@@ -10,8 +10,9 @@ Run:  .venv/bin/python benchmarks/bench_corpus.py [--exact-rows 168000] [--ann-r
      shell loop over the same files (target ≥ 2/3), and the cores used
 
 Sections 2 and 3 index synthetic vectors shaped like real embeddings: unit vectors drawn
-around 4,000 random centres (real caption embeddings are clustered, not uniform), built
-and searched through the same code as any index.
+around 4,000 centres that share a 64-dimensional subspace (real caption embeddings are
+clustered and correlated, not uniform), built and searched through the same code as any
+index.
 """
 
 from __future__ import annotations
@@ -64,14 +65,17 @@ def synthetic_vectors(
     path: Path, rows: int, dim: int = 768, centres: int = 4000, seed: int = 0
 ) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    middle = rng.standard_normal((centres, dim)).astype(np.float32)
+    # Centres in a 64-dimensional subspace, so clusters are correlated and overlap as real
+    # embedding clusters do (random centres in 768 dimensions would be orthogonal and easy).
+    basis = rng.standard_normal((64, dim)).astype(np.float32)
+    middle = rng.standard_normal((centres, 64)).astype(np.float32) @ basis
     middle /= np.linalg.norm(middle, axis=1, keepdims=True)
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, dim))
     for first in range(0, rows, 100_000):
         count = min(100_000, rows - first)
         block = (
             middle[rng.integers(0, centres, count)]
-            + rng.standard_normal((count, dim)).astype(np.float32) * 0.035
+            + rng.standard_normal((count, dim)).astype(np.float32) * 0.05
         )
         out[first : first + count] = block / np.linalg.norm(block, axis=1, keepdims=True)
     out.flush()

@@ -20,7 +20,7 @@ import numpy as np
 
 from pictune.corpus.records import CorpusError
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.npy"
 IMAGE_VECTORS = "images.npy"

@@ -1,0 +1,91 @@
+"""Why the offline composer chose what it chose: a motivation text and a heat grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from pictune.models.offline.analysis import ImageAnalysis
+from pictune.models.offline.plan import PROGRAM_NAMES, MusicalPlan
+
+GRID = (10, 15)  # rows × columns, as the paper's attention map
+
+
+def _level(value: float, words: tuple[str, str, str]) -> str:
+    return words[0] if value < 0.35 else words[1] if value < 0.6 else words[2]
+
+
+def motivation(analysis: ImageAnalysis, plan: MusicalPlan, references: list[str]) -> str:
+    """Sentences naming each measurement and the musical choice it drove."""
+    colours = ", ".join(f"{c.name} ({c.share:.0%})" for c in analysis.palette[:3])
+    light = _level(analysis.brightness, ("dark", "moderately lit", "bright"))
+    saturated = _level(analysis.saturation, ("muted", "moderately saturated", "vivid"))
+    warmth = "warm" if analysis.warmth > 0.15 else "cool" if analysis.warmth < -0.15 else "neutral"
+    sentences = [
+        f"The picture is {light} (lightness {analysis.brightness:.2f}), {saturated} (saturation "
+        f"{analysis.saturation:.2f}) and {warmth} in colour (warmth {analysis.warmth:+.2f}); its "
+        f"main colours are {colours}.",
+        f"Lighter, more saturated and warmer pictures go with major, faster music (Palmer et al. "
+        f"2013): the valence these give, {plan.valence:.2f}, sets the {plan.mode} mode, and the "
+        f"arousal, {plan.arousal:.2f}, a tempo of {plan.tempo_qpm} quarter notes a minute.",
+        f"The hue of the dominant colour places the key at {plan.tonic} {plan.mode} on the circle "
+        f"of fifths laid around the colour wheel.",
+        f"Brightness sets the register: the melody centres on MIDI pitch {plan.melody_centre} "
+        f"(brighter pictures, higher melodies).",
+        f"Edges cover {analysis.edge_density:.0%} of the picture, so the melody moves at about "
+        f"{plan.notes_per_beat:.1f} notes a beat and is {'slurred' if plan.legato else 'detached'}.",
+        f"With symmetry {analysis.symmetry:.2f} and complexity {analysis.complexity:.2f} the piece is in "
+        f"{plan.meter} with an {plan.form} form; contrast {analysis.contrast:.2f} gives a {plan.dynamic} "
+        "dynamic.",
+        f"The {PROGRAM_NAMES.get(plan.melody_program, 'melody')} carries the tune over "
+        f"{PROGRAM_NAMES.get(plan.accompaniment_program, 'accompaniment')}, chosen for a "
+        f"{warmth}, {light} picture.",
+    ]
+    if plan.overrides:
+        said = "; ".join(f"{k}: {v}" for k, v in plan.overrides.items())
+        sentences.append(f"Your prompt overrode the picture where it spoke ({said}).")
+    if references:
+        sentences.append(
+            "The melody's phrase shapes were learned from tunes such as "
+            + "; ".join(references[:3])
+            + ", "
+            "and no run of eight notes is copied from them."
+        )
+    return " ".join(sentences)
+
+
+def heat_grid(analysis: ImageAnalysis, plan: MusicalPlan) -> npt.NDArray[np.float64]:
+    """Where the decisions came from, as a 10 × 15 grid summing to 1.
+
+    Colour decisions (mode, tempo, key, instruments) weigh the regions of the dominant colours
+    by their chroma; register weighs light; density and articulation weigh edges."""
+    maps = analysis.maps
+    clusters = maps["clusters"]
+    chroma = maps["chroma"]
+    palette_weight = np.zeros_like(chroma)
+    for index, colour in enumerate(analysis.palette[: len(clusters)]):
+        palette_weight += clusters[index] * colour.share * (0.3 + colour.chroma / 60)
+    key_map = clusters[0] if len(clusters) else np.ones_like(chroma)
+    lightness = maps["lightness"]
+    contributions = (
+        (0.35, palette_weight * (0.5 + chroma)),  # mode and tempo: colour, light, saturation
+        (0.2, key_map),  # key: the dominant colour
+        (0.15, np.abs(lightness - lightness.mean()) + lightness * 0.5),  # register
+        (0.2, maps["edges"]),  # density and articulation
+        (0.1, maps["weight"]),  # form and balance
+    )
+    total = np.zeros_like(chroma)
+    for weight, values in contributions:
+        span = values.max() - values.min()
+        total += weight * (
+            (values - values.min()) / span if span > 0 else np.full_like(values, 0.5)
+        )
+    rows, cols = GRID
+    height, width = total.shape
+    grid = np.zeros(GRID)
+    for r in range(rows):
+        for c in range(cols):
+            cell = total[r * height // rows : max((r + 1) * height // rows, r * height // rows + 1),
+                         c * width // cols : max((c + 1) * width // cols, c * width // cols + 1)]  # fmt: skip
+            grid[r, c] = cell.mean()
+    return grid / grid.sum() if grid.sum() > 0 else np.full(GRID, 1 / grid.size)

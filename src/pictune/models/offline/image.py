@@ -1,0 +1,69 @@
+"""Opening user images safely: size limits, EXIF rotation, first frame, any colour mode."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from pictune.errors import InputError
+
+MAX_PIXELS = 50_000_000
+MAX_BYTES = 50 << 20
+
+
+def load_image(source: str | Path | bytes) -> Image.Image:
+    """An RGB image, upright (EXIF orientation applied), first frame of an animation.
+
+    Raises InputError with one line for: a missing, empty or non-image file, a truncated
+    file, and an image over 50 megapixels (a decompression bomb is refused before decoding).
+    """
+    if isinstance(source, bytes):
+        data, name = source, "image"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"no such image: {path}")
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError(f"{path.name} is larger than {MAX_BYTES >> 20} MB")
+        data, name = path.read_bytes(), path.name
+    if not data:
+        raise InputError(f"{name} is empty (0 bytes)")
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise InputError(f"{name} is {width}×{height}; images are limited to 50 megapixels")
+            image.seek(0)
+            image.load()
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"{name} is too large to decode safely (over 50 megapixels)") from exc
+    except UnidentifiedImageError as exc:
+        raise InputError(f"{name} is not an image pictune can read") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{name} is damaged or truncated: {exc}") from exc
+    image = ImageOps.exif_transpose(image) or image
+    return _to_rgb(image)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16/32-bit grey: scale to 8 bits by the image's own range.
+        import numpy as np
+
+        array = np.asarray(image, dtype=np.float64)
+        low, high = float(array.min()), float(array.max())
+        scaled = (array - low) / (high - low) * 255 if high > low else np.zeros_like(array)
+        return Image.fromarray(scaled.astype("uint8")).convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        return background
+    return image.convert("RGB")

@@ -1,0 +1,236 @@
+"""The offline composer: end to end, determinism, the mapping, prompts, and bad images."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from pictune.abc import validate
+from pictune.cli.app import app
+from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_index
+from pictune.errors import InputError
+from pictune.models.offline.analysis import analyse
+from pictune.models.offline.composer import longest_shared_run
+from pictune.models.offline.image import load_image
+from pictune.models.offline.plan import plan_from_analysis
+from pictune.pipeline import compose_offline
+
+EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
+
+
+@pytest.fixture(scope="module")
+def index_home(tmp_path_factory):
+    """A PICTUNE_INDEX_DIR holding a 'builtin' index of 2,000 tunes."""
+    home = tmp_path_factory.mktemp("indexes")
+    build_index(
+        BuiltinSource(limit=2000),
+        FeatureEmbedder(),
+        home / "builtin",
+        source_description={"kind": "builtin", "limit": 2000},
+    )
+    return home
+
+
+@pytest.fixture(scope="module")
+def index(index_home):
+    return CorpusIndex(index_home / "builtin")
+
+
+def picture(tmp_path, colour, size=(160, 120), name="p.png") -> Path:
+    path = tmp_path / name
+    Image.new("RGB", size, colour).save(path)
+    return path
+
+
+def test_example_composes_every_file(index, tmp_path):
+    result = compose_offline(EXAMPLE, tmp_path / "out", index=index, seed=3)
+    for name in (
+        "music.abc",
+        "music.mid",
+        "music.wav",
+        "score.svg",
+        "heatmap.png",
+        "report.json",
+        "motivation.txt",
+    ):
+        assert (tmp_path / "out" / name).stat().st_size > 100, name
+    check = validate(result.abc)
+    assert check.ok and not [d for d in check.errors if d.source == "abc2midi"]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["seed"] == 3 and report["backend"] == "offline"
+    assert {"brightness", "saturation", "warmth", "palette", "symmetry"} <= set(
+        report["measurements"]
+    )
+    assert report["retrieval"]["references"] and report["metrics"]["n_notes"] > 20
+    assert len(report["heatmap"]["grid"]) == 10 and len(report["heatmap"]["grid"][0]) == 15
+    assert report["novelty"]["longest_shared_run"] < 8
+    assert "V:2" in result.abc and result.abc.count("%%MIDI program") == 2
+    assert "Palmer" in result.motivation
+
+
+def test_same_seed_same_piece_other_seed_other_piece(index, tmp_path):
+    first = compose_offline(EXAMPLE, tmp_path / "a", index=index, seed=11, render=("abc",))
+    again = compose_offline(EXAMPLE, tmp_path / "b", index=index, seed=11, render=("abc",))
+    other = compose_offline(EXAMPLE, tmp_path / "c", index=index, seed=12, render=("abc",))
+    assert (tmp_path / "a" / "music.abc").read_bytes() == (
+        tmp_path / "b" / "music.abc"
+    ).read_bytes()
+    assert first.abc == again.abc != other.abc
+
+
+def test_dark_cool_is_minor_and_bright_warm_is_major_and_faster():
+    dark = plan_from_analysis(analyse(Image.new("RGB", (64, 64), (20, 30, 70))))
+    bright = plan_from_analysis(analyse(Image.new("RGB", (64, 64), (250, 190, 70))))
+    assert dark.mode == "minor" and bright.mode == "major"
+    assert bright.tempo_qpm > dark.tempo_qpm
+    assert bright.melody_centre > dark.melody_centre
+
+
+def test_prompt_overrides_where_it_speaks():
+    plan = plan_from_analysis(
+        analyse(Image.new("RGB", (64, 64), (250, 190, 70))), "a slow sad waltz for solo piano"
+    )
+    assert plan.meter == "3/4" and plan.tempo_qpm == 66 and plan.mode == "minor"
+    assert plan.melody_program == 0 and plan.accompaniment_program == 0
+    keyed = plan_from_analysis(
+        analyse(Image.new("RGB", (64, 64), (20, 30, 70))), "something in D major at 150 bpm"
+    )
+    assert (keyed.tonic, keyed.mode, keyed.tempo_qpm) == ("D", "major", 150)
+    assert set(keyed.overrides) == {"key", "tempo"}
+
+
+def test_prompt_and_bars_reach_the_piece(index, tmp_path):
+    result = compose_offline(
+        picture(tmp_path, (90, 120, 200)),
+        tmp_path / "o",
+        index=index,
+        prompt="a jig for flute",
+        bars=8,
+        render=("abc",),
+    )
+    assert "M:6/8" in result.abc and "%%MIDI program 73" in result.abc
+    assert result.report["plan"]["bars"] == 8
+
+
+def test_longest_shared_run():
+    a = [(60, 2), (62, 2), (64, 2), (65, 2)]
+    assert longest_shared_run(a, [(1, 1), *a[1:3], (0, 0)]) == 2
+    assert longest_shared_run(a, []) == 0
+
+
+# -- bad images -------------------------------------------------------------------------------
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width × height but holds almost no data (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.txt", b"this is not an image", "not an image"),
+        ("empty.png", b"", "empty"),
+        ("bomb.png", _png_header_only(20_000, 20_000), "50 megapixels"),
+    ],
+)
+def test_unusable_images_fail_with_one_line(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        load_image(path)
+
+
+def test_truncated_jpeg_fails_clearly(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), (10, 200, 30)).save(buffer, "JPEG")
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    with pytest.raises(InputError, match="damaged or truncated"):
+        load_image(path)
+
+
+def test_missing_file():
+    with pytest.raises(InputError, match="no such image"):
+        load_image("/no/such/picture.png")
+
+
+def _save(image: Image.Image, path: Path, **options) -> Path:
+    image.save(path, **options)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: _save(Image.new("RGB", (1, 1), (255, 0, 0)), d / "one.png"),
+        lambda d: _save(Image.new("RGB", (50, 50), (0, 0, 0)), d / "black.png"),
+        lambda d: _save(Image.new("RGB", (50, 50), (255, 255, 255)), d / "white.png"),
+        lambda d: _save(Image.new("CMYK", (60, 40), (0, 80, 200, 0)), d / "cmyk.jpg"),
+        lambda d: _save(
+            Image.fromarray(np.linspace(0, 65535, 64 * 48).reshape(48, 64).astype(np.uint16)),
+            d / "deep.png",
+        ),
+        lambda d: _save(Image.new("RGBA", (40, 40), (0, 0, 255, 120)), d / "alpha.png"),
+    ],
+    ids=["1x1", "black", "white", "cmyk", "16-bit", "transparent"],
+)
+def test_odd_images_compose(index, tmp_path, make):
+    result = compose_offline(make(tmp_path), tmp_path / "out", index=index, render=("abc",))
+    assert validate(result.abc).ok
+
+
+def test_animated_gif_uses_its_first_frame(tmp_path):
+    frames = [Image.new("RGB", (30, 30), colour) for colour in ((250, 0, 0), (0, 0, 250))]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    image = load_image(path)
+    assert image.getpixel((5, 5))[0] > 200
+
+
+def test_exif_rotation_is_applied(tmp_path):
+    image = Image.new("RGB", (80, 40), (0, 0, 0))
+    image.paste((255, 255, 255), (0, 0, 40, 40))  # left half white
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    path = tmp_path / "rotated.jpg"
+    image.save(path, exif=exif)
+    upright = load_image(path)
+    assert upright.size == (40, 80)
+    assert upright.getpixel((20, 10))[0] > 200  # the white half is now on top
+
+
+def test_cli_compose_and_its_errors(index_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(index_home))
+    runner = CliRunner()
+    ok = runner.invoke(
+        app, ["compose", str(EXAMPLE), "--out", str(tmp_path / "cli"), "--seed", "2", "--bars", "8"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "cli" / "music.wav").is_file()
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    failed = runner.invoke(app, ["compose", str(bad)])
+    assert failed.exit_code == 2
+    assert "Traceback" not in failed.output
+    assert len([line for line in failed.output.splitlines() if line.startswith("error:")]) == 1
