@@ -34,11 +34,15 @@ def colour_fields() -> list[tuple[str, Image.Image]]:
     for i in range(12):
         hue = 0.55 + 0.12 * (i / 11)  # blue → violet: cool
         rgb = colorsys.hsv_to_rgb(hue, 0.35 + 0.5 * (i % 4) / 3, 0.12 + 0.22 * (i % 3) / 2)
-        images.append((f"dark-cool-{i:02d}", Image.new("RGB", (320, 240), tuple(int(255 * c) for c in rgb))))
+        images.append(
+            (f"dark-cool-{i:02d}", Image.new("RGB", (320, 240), tuple(int(255 * c) for c in rgb)))
+        )
     for i in range(12):
         hue = 0.02 + 0.12 * (i / 11)  # red → yellow: warm
         rgb = colorsys.hsv_to_rgb(hue, 0.35 + 0.6 * (i % 4) / 3, 0.75 + 0.25 * (i % 3) / 2)
-        images.append((f"bright-warm-{i:02d}", Image.new("RGB", (320, 240), tuple(int(255 * c) for c in rgb))))
+        images.append(
+            (f"bright-warm-{i:02d}", Image.new("RGB", (320, 240), tuple(int(255 * c) for c in rgb)))
+        )
     return images
 
 
@@ -55,25 +59,44 @@ def scenes() -> list[tuple[str, Image.Image]]:
         image = Image.fromarray(array.astype(np.uint8))
         draw = ImageDraw.Draw(image)
         if kind == 0:  # sun over the sea
-            draw.rectangle([0, height * 0.6, width, height], fill=tuple(int(v) for v in rng.integers(0, 120, 3)))
+            draw.rectangle(
+                [0, height * 0.6, width, height],
+                fill=tuple(int(v) for v in rng.integers(0, 120, 3)),
+            )
             draw.ellipse([150, 60, 210, 120], fill=tuple(int(v) for v in rng.integers(150, 256, 3)))
         elif kind == 1:  # stripes
             for x in range(0, width, 24):
-                draw.rectangle([x, 0, x + 11, height], fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+                draw.rectangle(
+                    [x, 0, x + 11, height], fill=tuple(int(v) for v in rng.integers(0, 256, 3))
+                )
         elif kind == 2:  # checkerboard
             for x in range(0, width, 30):
                 for y in range(0, height, 30):
                     if (x + y) // 30 % 2:
-                        draw.rectangle([x, y, x + 29, y + 29], fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+                        draw.rectangle(
+                            [x, y, x + 29, y + 29],
+                            fill=tuple(int(v) for v in rng.integers(0, 256, 3)),
+                        )
         elif kind == 3:  # noise texture
             noise = rng.integers(0, 256, (height, width, 3)).astype(np.uint8)
             image = Image.blend(image, Image.fromarray(noise), 0.4)
         elif kind == 4:  # circles
             for _ in range(12):
-                x, y, r = int(rng.integers(0, width)), int(rng.integers(0, height)), int(rng.integers(8, 50))
-                draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+                x, y, r = (
+                    int(rng.integers(0, width)),
+                    int(rng.integers(0, height)),
+                    int(rng.integers(8, 50)),
+                )
+                draw.ellipse(
+                    [x - r, y - r, x + r, y + r],
+                    fill=tuple(int(v) for v in rng.integers(0, 256, 3)),
+                )
         else:  # mountains
-            points = [(0, height)] + [(x, int(rng.integers(60, 200))) for x in range(0, width + 1, 40)] + [(width, height)]
+            points = (
+                [(0, height)]
+                + [(x, int(rng.integers(60, 200))) for x in range(0, width + 1, 40)]
+                + [(width, height)]
+            )
             draw.polygon(points, fill=tuple(int(v) for v in rng.integers(0, 150, 3)))
         images.append((f"scene-{i:02d}", image.filter(ImageFilter.GaussianBlur(0.5))))
     return images
@@ -92,7 +115,9 @@ def spearman(a: list[float], b: list[float]) -> float:
     return float(np.corrcoef(ranks(a), ranks(b))[0, 1])
 
 
-def corpus_band(index, names: tuple[str, ...], sample: int = 2000) -> dict[str, tuple[float, float]]:
+def corpus_band(
+    index, names: tuple[str, ...], sample: int = 2000
+) -> dict[str, tuple[float, float]]:
     rows = random.Random(0).sample(range(index.count), min(sample, index.count))
     records = index.records(sorted(rows))
     values: dict[str, list[float]] = {name: [] for name in names}
@@ -103,7 +128,10 @@ def corpus_band(index, names: tuple[str, ...], sample: int = 2000) -> dict[str, 
         for name in names:
             if metrics[name] is not None:
                 values[name].append(float(metrics[name]))
-    return {name: (float(np.percentile(v, 10)), float(np.percentile(v, 90))) for name, v in values.items()}
+    return {
+        name: (float(np.percentile(v, 10)), float(np.percentile(v, 90)))
+        for name, v in values.items()
+    }
 
 
 def main() -> None:
@@ -140,7 +168,9 @@ def main() -> None:
     count = len(rows)
     print(f"{count} images ({len(fields)} colour fields, {len(pictures)} scenes)")
     valid = sum(r["valid"] for r in rows)
-    print(f"valid (zero abc2midi errors): {valid}/{count} ({100 * valid / count:.0f}%)   target 100%")
+    print(
+        f"valid (zero abc2midi errors): {valid}/{count} ({100 * valid / count:.0f}%)   target 100%"
+    )
     consistency = statistics.median(r["metrics"]["scale_consistency"] for r in rows)
     print(f"scale consistency, median: {consistency:.3f}   target ≥ 0.95")
     inside = 0
@@ -155,12 +185,16 @@ def main() -> None:
         within = sum(band[name][0] <= r["metrics"][name] <= band[name][1] for r in rows)
         print(f"   {name}: {within}/{count} inside")
     novel = sum(r["novel"] for r in rows)
-    print(f"novelty (no 8-note run shared with a reference): {novel}/{count} ({100 * novel / count:.0f}%)   target ≥ 95%")
+    print(
+        f"novelty (no 8-note run shared with a reference): {novel}/{count} ({100 * novel / count:.0f}%)   target ≥ 95%"
+    )
     dark = [r for r in rows if r["name"].startswith("dark-cool")]
     bright = [r for r in rows if r["name"].startswith("bright-warm")]
     minor = sum(r["mode"] == "minor" for r in dark)
     major = sum(r["mode"] == "major" for r in bright)
-    print(f"dark/cool → minor: {minor}/{len(dark)}; bright/warm → major: {major}/{len(bright)}   target ≥ 70% each")
+    print(
+        f"dark/cool → minor: {minor}/{len(dark)}; bright/warm → major: {major}/{len(bright)}   target ≥ 70% each"
+    )
     for label, subset in (("colour fields", rows[: len(fields)]), ("all images", rows)):
         tempos = [r["tempo"] for r in subset]
         print(
@@ -172,9 +206,13 @@ def main() -> None:
     one = compose_offline(path, work / "d1", index=index, seed=4, render=("abc",)).abc
     two = compose_offline(path, work / "d2", index=index, seed=4, render=("abc",)).abc
     three = compose_offline(path, work / "d3", index=index, seed=5, render=("abc",)).abc
-    print(f"same image + seed → identical ABC: {one == two}; another seed → different: {one != three}")
+    print(
+        f"same image + seed → identical ABC: {one == two}; another seed → different: {one != three}"
+    )
     seconds = sorted(r["seconds"] for r in rows)
-    stages = {stage: statistics.median(r["timings"][stage] for r in rows) for stage in rows[0]["timings"]}
+    stages = {
+        stage: statistics.median(r["timings"][stage] for r in rows) for stage in rows[0]["timings"]
+    }
     print(
         f"compose end to end: median {statistics.median(seconds):.2f} s, p95 {seconds[int(0.95 * count)]:.2f} s   target median ≤ 1.5 s"
     )

@@ -30,7 +30,8 @@ def compose(
         from pictune.pipeline.offline import compose_offline, ensure_builtin_index
 
         err_console.print(
-            "[dim]using the offline composer; for a vision-language model see README › Using a real VLM[/]"
+            "[dim]using the offline composer; for a vision-language model "
+            "see README › Using a real VLM[/]"
         )
         try:
             index = CorpusIndex(index_root() / "builtin")

@@ -8,7 +8,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-# A perceptual dark-to-bright ramp (after matplotlib's 'inferno'): black, purple, red, orange, pale yellow.
+# A perceptual dark-to-bright ramp (after matplotlib's 'inferno'):
+# black, purple, red, orange, pale yellow.
 _RAMP = np.array(
     [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=np.float64
 )
@@ -20,7 +21,10 @@ def colourise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
     low = np.floor(scaled).astype(int)
     high = np.minimum(low + 1, len(_RAMP) - 1)
     fraction = (scaled - low)[..., None]
-    return (_RAMP[low] * (1 - fraction) + _RAMP[high] * fraction).astype(np.uint8)
+    colours: npt.NDArray[np.uint8] = (_RAMP[low] * (1 - fraction) + _RAMP[high] * fraction).astype(
+        np.uint8
+    )
+    return colours
 
 
 def overlay(image: Image.Image, grid: npt.NDArray[np.float64], alpha: float = 0.55) -> Image.Image:

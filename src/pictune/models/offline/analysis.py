@@ -76,8 +76,11 @@ def colour_name(lab: tuple[float, float, float]) -> str:
     if chroma < 12:
         return "black" if lightness < 20 else "white" if lightness > 85 else "grey"
     hue = float(np.degrees(np.arctan2(b, a)) % 360)
-    names = ((20, "crimson"), (55, "orange"), (75, "amber"), (100, "gold"), (135, "olive"),
-             (165, "green"), (200, "teal"), (245, "azure"), (290, "blue"), (330, "violet"), (360, "rose"))  # fmt: skip
+    names = (
+        (20, "crimson"), (55, "orange"), (75, "amber"), (100, "gold"), (135, "olive"),
+        (165, "green"), (200, "teal"), (245, "azure"), (290, "blue"), (330, "violet"),
+        (360, "rose"),
+    )  # fmt: skip
     name = next(n for limit, n in names if hue < limit)
     if lightness < 35:
         return f"dark {name}"
@@ -148,7 +151,7 @@ def analyse(image: Image.Image) -> ImageAnalysis:
         centre = tuple(float(v) for v in centres[j])
         palette.append(
             PaletteColour(
-                rgb=tuple(int(round(v)) for v in mean_rgb),  # type: ignore[arg-type]
+                rgb=(round(mean_rgb[0]), round(mean_rgb[1]), round(mean_rgb[2])),
                 lab=(round(centre[0], 2), round(centre[1], 2), round(centre[2], 2)),
                 share=round(float(shares[j]), 4),
                 hue_degrees=round(float(np.degrees(np.arctan2(centre[2], centre[1])) % 360), 1),

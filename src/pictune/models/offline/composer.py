@@ -150,7 +150,7 @@ class _Writer:
             elif not notes:
                 token = (
                     self._nearest_chord_tone(degree, chord) - degree,
-                    min(self._fit(remaining), self._fit(int(round(self.target)))),
+                    min(self._fit(remaining), self._fit(round(self.target))),
                 )
             else:
                 token = (self._nearest_chord_tone(degree, chord) - degree, self._fit(remaining))
@@ -286,13 +286,17 @@ def write_abc(
         _tempo_field(plan),
         "%%score 1 2",
         f"K:{key.tonic}{'m' if plan.mode == 'minor' else ''}",
-        f'V:1 name="{PROGRAM_NAMES.get(plan.melody_program, "melody").title()}" clef=treble',
+        f'V:1 name="{_instrument(plan.melody_program)}" clef=treble',
         f"%%MIDI program {plan.melody_program}",
-        f'V:2 name="{PROGRAM_NAMES.get(plan.accompaniment_program, "accompaniment").title()}" clef=bass',
+        f'V:2 name="{_instrument(plan.accompaniment_program)}" clef=bass',
         f"%%MIDI program {plan.accompaniment_program}",
     ]
     body = ["V:1", *_lines(melody_lines), "V:2", *_lines(accompaniment_lines)]
     return "\n".join(header + body) + "\n"
+
+
+def _instrument(program: int) -> str:
+    return PROGRAM_NAMES.get(program, "instrument").title()
 
 
 def _tempo_field(plan: MusicalPlan) -> str:

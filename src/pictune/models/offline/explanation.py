@@ -33,10 +33,11 @@ def motivation(analysis: ImageAnalysis, plan: MusicalPlan, references: list[str]
         f"Brightness sets the register: the melody centres on MIDI pitch {plan.melody_centre} "
         f"(brighter pictures, higher melodies).",
         f"Edges cover {analysis.edge_density:.0%} of the picture, so the melody moves at about "
-        f"{plan.notes_per_beat:.1f} notes a beat and is {'slurred' if plan.legato else 'detached'}.",
-        f"With symmetry {analysis.symmetry:.2f} and complexity {analysis.complexity:.2f} the piece is in "
-        f"{plan.meter} with an {plan.form} form; contrast {analysis.contrast:.2f} gives a {plan.dynamic} "
-        "dynamic.",
+        f"{plan.notes_per_beat:.1f} notes a beat and is "
+        f"{'slurred' if plan.legato else 'detached'}.",
+        f"With symmetry {analysis.symmetry:.2f} and complexity {analysis.complexity:.2f} the "
+        f"piece is in {plan.meter} with an {plan.form} form; contrast {analysis.contrast:.2f} "
+        f"gives a {plan.dynamic} dynamic.",
         f"The {PROGRAM_NAMES.get(plan.melody_program, 'melody')} carries the tune over "
         f"{PROGRAM_NAMES.get(plan.accompaniment_program, 'accompaniment')}, chosen for a "
         f"{warmth}, {light} picture.",
@@ -83,9 +84,11 @@ def heat_grid(analysis: ImageAnalysis, plan: MusicalPlan) -> npt.NDArray[np.floa
     rows, cols = GRID
     height, width = total.shape
     grid = np.zeros(GRID)
+    row_edges = [min(r * height // rows, height - 1) for r in range(rows + 1)]
+    col_edges = [min(c * width // cols, width - 1) for c in range(cols + 1)]
     for r in range(rows):
         for c in range(cols):
-            cell = total[r * height // rows : max((r + 1) * height // rows, r * height // rows + 1),
-                         c * width // cols : max((c + 1) * width // cols, c * width // cols + 1)]  # fmt: skip
-            grid[r, c] = cell.mean()
+            top, bottom = row_edges[r], max(row_edges[r + 1], row_edges[r] + 1)
+            left, right = col_edges[c], max(col_edges[c + 1], col_edges[c] + 1)
+            grid[r, c] = total[top:bottom, left:right].mean()
     return grid / grid.sum() if grid.sum() > 0 else np.full(GRID, 1 / grid.size)

@@ -49,8 +49,8 @@ def load_image(source: str | Path | bytes) -> Image.Image:
         raise InputError(f"{name} is not an image pictune can read") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{name} is damaged or truncated: {exc}") from exc
-    image = ImageOps.exif_transpose(image) or image
-    return _to_rgb(image)
+    upright: Image.Image = ImageOps.exif_transpose(image) or image
+    return _to_rgb(upright)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

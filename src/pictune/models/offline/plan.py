@@ -139,9 +139,9 @@ def plan_from_analysis(
     plan = MusicalPlan(
         tonic=tonic,
         mode=mode,
-        tempo_qpm=int(round(56 + 110 * arousal)),
+        tempo_qpm=round(56 + 110 * arousal),
         meter=meter,
-        melody_centre=int(round(67 + 9 * analysis.brightness)),
+        melody_centre=round(67 + 9 * analysis.brightness),
         notes_per_beat=round(density, 2),
         dynamic=dynamic,
         legato=analysis.edge_density < 0.12,

@@ -36,7 +36,7 @@ class Key:
 
     def abc(self, degree: int, base_octave: int = 4, alter: int = 0) -> str:
         """ABC name of a degree; `alter` raises (+1) or lowers (-1) it with an explicit sign."""
-        octave, step = divmod(degree, 7)
+        _octave, step = divmod(degree, 7)
         letter = LETTERS[(self.letter_index + step) % 7]
         pitch = self.pitch(degree, base_octave) + alter
         accidental = self.signature[letter] + alter
