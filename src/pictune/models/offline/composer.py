@@ -110,7 +110,9 @@ class _Writer:
         self.bar = BAR_SIXTEENTHS.get(plan.meter, 16)
         self.beat = BEAT_SIXTEENTHS.get(plan.meter, 4)
         centre = self.key.degree_of(plan.melody_centre)
-        self.low, self.high = centre - 4, centre + 5
+        # About an octave for the tune: with the accompaniment close below it, the whole piece
+        # spans under 20 semitones, like the corpus's melodies.
+        self.low, self.high = centre - 3, centre + 3
         self.target = max(1.0, self.beat / max(plan.notes_per_beat, 0.5))
 
     def _weight(
@@ -160,7 +162,7 @@ class _Writer:
             position += token[1]
         if cadence is not None:
             final = min((cadence + 7 * k for k in range(-3, 4)), key=lambda d: (abs(d - degree), d))
-            final = max(self.low - 2, min(self.high + 2, final))
+            final = max(self.low, min(self.high, final))
             notes.append((final, self.bar - position))
             history.append((max(-7, min(7, final - degree)), self.bar - position))
         return notes
@@ -240,8 +242,6 @@ def _chord_name(key: Key, root: int, mode: str) -> str:
     accidental = key.signature[letter]
     spelled = letter + ("#" if accidental > 0 else "b" if accidental < 0 else "")
     third = (key.scale[(root + 2) % 7] - key.scale[root % 7]) % 12
-    if mode == "minor" and root % 7 == 4:
-        third = 4  # harmonic minor: the dominant is major
     fifth = (key.scale[(root + 4) % 7] - key.scale[root % 7]) % 12
     if fifth == 6:
         return spelled + "dim"
@@ -256,7 +256,7 @@ def write_abc(
     melody_lines, accompaniment_lines = [], []
     dynamics = ("p", "mp", "mf", "f")
     level = dynamics.index(plan.dynamic)
-    root_octave = 3 if key.pitch(0, 3) >= 45 else 4
+    melody_low = min((key.pitch(d) for notes in bars for d, _ in notes), default=60)
     for number, (notes, chord) in enumerate(zip(bars, chords, strict=True)):
         parts = []
         if number % 4 == 0:
@@ -275,7 +275,7 @@ def write_abc(
             text = "(" + text + ")"
         melody_lines.append("".join(parts) + text)
         accompaniment_lines.append(
-            _accompaniment(plan, key, chord, root_octave, bar16, last=number == len(bars) - 1)
+            _accompaniment(plan, key, chord, melody_low, bar16, last=number == len(bars) - 1)
         )
     header = [
         "X:1",
@@ -288,6 +288,7 @@ def write_abc(
         f"K:{key.tonic}{'m' if plan.mode == 'minor' else ''}",
         f'V:1 name="{_instrument(plan.melody_program)}" clef=treble',
         f"%%MIDI program {plan.melody_program}",
+        "%%MIDI gchordoff",  # the chord symbols are for reading; voice 2 plays the harmony
         f'V:2 name="{_instrument(plan.accompaniment_program)}" clef=bass',
         f"%%MIDI program {plan.accompaniment_program}",
     ]
@@ -314,25 +315,40 @@ def _lines(bars: list[str]) -> list[str]:
     return lines
 
 
+def _voicing(key: Key, root: int, melody_low: int) -> list[int]:
+    """Absolute degrees of the chord's root, third and fifth, each placed in the window just
+    below the melody (from 8 semitones under its lowest note to 3 above)."""
+    tones = []
+    for offset in (0, 2, 4):
+        options = [root % 7 + offset + 7 * k for k in range(-4, 4)]
+        inside = [d for d in options if melody_low - 8 <= key.pitch(d) <= melody_low + 3]
+        tones.append(
+            min(inside)
+            if inside
+            else min(options, key=lambda d: abs(key.pitch(d) - melody_low + 5))
+        )
+    return tones
+
+
 def _accompaniment(
-    plan: MusicalPlan, key: Key, root: int, octave: int, bar16: int, last: bool
+    plan: MusicalPlan, key: Key, root: int, melody_low: int, bar16: int, last: bool
 ) -> str:
     """One bar of the second voice: bass note and chord in the meter's pattern."""
-    base = root % 7
-    alter_third = 1 if plan.mode == "minor" and base == 4 else 0  # harmonic minor's V
-    root_note = key.abc(base, octave)
-    fifth_note = key.abc(base + 4, octave)
-    triad = f"[{root_note}{key.abc(base + 2, octave, alter_third)}{fifth_note}]"
+    # Natural minor throughout (a minor v chord, as in the folk tunes the melodies learn
+    # from): a raised leading tone would add an eighth pitch class to every minor piece.
+    bottom, third, fifth = _voicing(key, root, melody_low)
+    names = {bottom: key.abc(bottom), third: key.abc(third), fifth: key.abc(fifth)}
+    ordered = sorted(names, key=key.pitch)
+    triad = "[" + "".join(names[d] for d in ordered) + "]"
+    bass, other = names[ordered[0]], names[ordered[-1]]
     if last:
         return f"{triad}{length_suffix(bar16)}"
     if BEAT_SIXTEENTHS.get(plan.meter, 4) == 6:  # compound time: bass, then chord, per beat
         return " ".join(
-            f"{root_note}{length_suffix(2)} {triad}{length_suffix(4)}" for _ in range(bar16 // 6)
+            f"{bass}{length_suffix(2)} {triad}{length_suffix(4)}" for _ in range(bar16 // 6)
         )
-    if bar16 == 16:
-        pattern = [root_note, triad, fifth_note, triad]
-    else:
-        pattern = [root_note] + [triad] * (bar16 // 4 - 1)
+    # 4/4: bass, chord, upper note, chord; other simple meters: bass, then chords.
+    pattern = [bass, triad, other, triad] if bar16 == 16 else [bass] + [triad] * (bar16 // 4 - 1)
     return " ".join(f"{note}{length_suffix(4)}" for note in pattern)
 
 
