@@ -1,0 +1,210 @@
+"""The OpenAI-compatible backend against a loopback server, and the bounded pipeline."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_index
+from pictune.models import BackendError
+from pictune.models.vlm import GenerationOptions, Message, OpenAIBackend
+from pictune.pipeline.composer import Composer, Settings
+from pictune.pipeline.record import Composition
+
+EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
+TUNE = """Here is my piece.
+```abc
+X:1
+T:Harbour
+M:3/4
+L:1/8
+Q:1/4=80
+K:Dm
+D2 F2 A2|d4 c2|B2 G2 E2|F4 E2|D2 F2 A2|d4 A2|G2 E2 C2|D6|]
+```
+Motivation: the dark blue water suggests D minor and a slow 3/4 swell."""
+BROKEN = """```
+T:Harbour
+K:D minor
+M:3/4
+d,2 F2 A2|[d4 c2|B2 G2 E2|D6|]
+```
+The calm sea."""
+
+
+class Script:
+    """Scripted replies: (status, content or error body, delay seconds)."""
+
+    def __init__(self, replies):
+        self.replies = list(replies)
+        self.requests: list[dict] = []
+
+
+@pytest.fixture
+def server():
+    state = Script([])
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output quiet
+            pass
+
+        def do_POST(self):
+            length = int(self.headers["Content-Length"])
+            state.requests.append(
+                {
+                    "path": self.path,
+                    "auth": self.headers.get("Authorization"),
+                    "body": json.loads(self.rfile.read(length)),
+                }
+            )
+            status, content, delay = (
+                state.replies.pop(0) if state.replies else (500, "script exhausted", 0)
+            )
+            time.sleep(delay)
+            if status == 200:
+                body = {
+                    "model": "fake-vlm",
+                    "choices": [{"message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 20},
+                }
+            else:
+                body = {"error": {"message": content}}
+            data = json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("idx") / "builtin"
+    build_index(
+        BuiltinSource(limit=300),
+        FeatureEmbedder(),
+        folder,
+        source_description={"kind": "builtin", "limit": 300},
+    )
+    return CorpusIndex(folder)
+
+
+def backend(server, **options) -> OpenAIBackend:
+    return OpenAIBackend(
+        model="fake-vlm", base_url=server.url, api_key="sk-secret-123", backoff=0.01, **options
+    )
+
+
+def test_full_run_describes_retrieves_corrects_and_refines(server, index, tmp_path):
+    server.replies = [
+        (200, "A harbour at dusk: deep blue water, orange lights, boats at rest.", 0),
+        (200, "I am not sure I can write music.", 0),
+        (200, BROKEN, 0),
+        (200, TUNE, 0),
+    ]
+    composer = Composer(backend(server), index, FeatureEmbedder(), Settings(k=2, rounds=1, seed=5))
+    result = composer.compose(EXAMPLE, prompt="a slow waltz")
+    assert result.ok, result.status
+    assert [r.kind for r in result.rounds] == ["describe", "compose", "correct", "refine"]
+    assert result.chosen_round in (2, 3)
+    assert "D minor" in result.motivation or "dark blue" in result.motivation
+    first = server.requests[0]["body"]
+    content = first["messages"][0]["content"]
+    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert "a slow waltz" in content[-1]["text"]
+    assert first["seed"] == 6 and first["model"] == "fake-vlm"
+    assert server.requests[0]["auth"] == "Bearer sk-secret-123"
+    compose_text = server.requests[1]["body"]["messages"][0]["content"][-1]["text"]
+    assert "Caption:" in compose_text and "do not reproduce them" in compose_text
+    assert compose_text.count("Caption:") == len(result.references)
+    correction = server.requests[2]["body"]["messages"][-1]["content"]
+    assert "contains no ABC tune" in correction
+    refine = server.requests[3]["body"]["messages"][0]["content"][-1]["text"]
+    assert "pitch_range =" in refine and "references" in refine and "empty_beat_rate" in refine
+    assert "sk-secret-123" not in json.dumps(result.to_dict())
+    saved = result.save(tmp_path / "run")
+    again = Composition.load(saved)
+    assert again == result
+    assert (saved / "music.mid").is_file() and (saved / "motivation.txt").is_file()
+
+
+def test_a_model_that_never_writes_abc_fails_after_the_attempts(server, index, tmp_path):
+    server.replies = [(200, "a description", 0)] + [(200, "no music, sorry", 0)] * 5
+    result = Composer(backend(server), index, FeatureEmbedder(), Settings(max_attempts=3)).compose(
+        EXAMPLE
+    )
+    assert not result.ok and "no playable tune in 3 attempts" in result.status
+    assert len(server.requests) == 4  # describe + 3 attempts, never more
+    assert len(result.rounds) == 4
+    result.save(tmp_path / "failed")
+    assert Composition.load(tmp_path / "failed").status == result.status
+
+
+def test_budget_of_calls_ends_the_run_with_the_best_so_far(server, index):
+    server.replies = [(200, "a description", 0), (200, TUNE, 0), (200, TUNE, 0)]
+    result = Composer(
+        backend(server), index, FeatureEmbedder(), Settings(max_calls=2, rounds=3)
+    ).compose(EXAMPLE)
+    assert result.ok and result.abc and len(server.requests) == 2
+
+
+def test_server_error_then_success_is_retried(server):
+    server.replies = [(503, "overloaded", 0), (500, "oops", 0), (200, "fine", 0)]
+    reply = backend(server).generate([Message("user", "hi")], GenerationOptions())
+    assert reply.text == "fine" and len(server.requests) == 3
+
+
+def test_persistent_server_errors_give_up_after_the_retries(server):
+    server.replies = [(500, "broken", 0)] * 10
+    with pytest.raises(BackendError, match="kept failing"):
+        backend(server, retries=2).generate([Message("user", "hi")], GenerationOptions())
+    assert len(server.requests) == 3
+
+
+def test_hanging_server_times_out(server):
+    server.replies = [(200, "late", 2.0)]
+    with pytest.raises(BackendError, match=r"did not answer within 0\.3 s"):
+        backend(server, timeout=0.3).generate([Message("user", "hi")], GenerationOptions())
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (401, "bad key sk-secret-123", "refused the API key"),
+        (404, "The model `fake-vlm` does not exist", "does not serve model"),
+        (404, "not found", "no chat-completions endpoint"),
+    ],
+)
+def test_client_errors_are_one_line_and_never_show_the_key(server, status, body, message):
+    server.replies = [(status, body, 0)]
+    with pytest.raises(BackendError, match=message) as caught:
+        backend(server).generate([Message("user", "hi")], GenerationOptions())
+    if status == 401:
+        assert "sk-secret-123" not in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_refused_connection():
+    closed = OpenAIBackend(model="m", base_url="http://127.0.0.1:9/v1", timeout=2)
+    with pytest.raises(BackendError, match="connection refused"):
+        closed.generate([Message("user", "hi")], GenerationOptions())
+
+
+def test_key_is_not_in_the_backend_repr():
+    assert "sk-" not in repr(OpenAIBackend(model="m", api_key="sk-secret"))
