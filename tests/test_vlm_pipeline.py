@@ -208,3 +208,42 @@ def test_refused_connection():
 
 def test_key_is_not_in_the_backend_repr():
     assert "sk-" not in repr(OpenAIBackend(model="m", api_key="sk-secret"))
+
+
+def test_cli_compose_with_an_openai_server(server, index, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pictune.cli.app import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PICTUNE_OPENAI_API_KEY", "sk-secret-123")
+    server.replies = [(200, "a harbour at dusk", 0), (200, TUNE, 0), (200, TUNE, 0)]
+    args = ["compose", str(EXAMPLE), "--backend", "openai", "--model", "fake-vlm", "--base-url", server.url,
+            "--corpus", str(index.folder), "--out", str(tmp_path / "o")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "music.abc").is_file()
+    assert "sk-secret-123" not in (tmp_path / "o" / "report.json").read_text()
+    assert server.requests[0]["auth"] == "Bearer sk-secret-123"
+
+
+def test_config_precedence(tmp_path, monkeypatch):
+    from pictune.errors import InputError
+    from pictune.pipeline.config import load_config
+
+    monkeypatch.setenv("PICTUNE_BACKEND", "openai")
+    monkeypatch.setenv("PICTUNE_MODEL", "from-env")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    project = tmp_path / "pictune.toml"
+    project.write_text('model = "from-project"\nrounds = 2\n')
+    config = load_config({"rounds": None}, project=project)
+    assert (config.backend, config.model, config.rounds) == ("openai", "from-project", 2)
+    assert load_config({"model": "from-flag"}, project=project).model == "from-flag"
+    project.write_text("colour = 'red'\n")
+    with pytest.raises(InputError, match="unknown setting 'colour'"):
+        load_config(project=project)
+    project.write_text("rounds = [\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_config(project=project)
+    with pytest.raises(InputError, match="needs a model"):
+        load_config({"backend": "transformers", "model": ""}, project=tmp_path / "none.toml")

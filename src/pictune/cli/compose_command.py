@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from pictune.cli.output import console, err_console, guarded
+from pictune.pipeline.config import RunConfig, load_config
 
 
 def compose(
@@ -20,11 +21,93 @@ def compose(
         None, "--prompt", help='Your own words, e.g. "a slow waltz for solo piano".'
     ),
     seed: int = typer.Option(0, "--seed", help="Same image and seed → the same piece."),
-    bars: int = typer.Option(16, "--bars", min=4, max=64, help="Length in bars."),
+    bars: int = typer.Option(
+        16, "--bars", min=4, max=64, help="Length in bars (offline composer)."
+    ),
+    backend: str | None = typer.Option(None, "--backend", help="offline, transformers or openai."),
+    model: str | None = typer.Option(
+        None, "--model", help="Hub id or folder, or the served model name."
+    ),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server URL."),
+    corpus: str | None = typer.Option(
+        None, "--corpus", help="Index name or folder (default builtin)."
+    ),
+    k: int | None = typer.Option(None, "--k", min=0, help="References per query (the paper: 1)."),
+    rounds: int | None = typer.Option(
+        None, "--rounds", min=0, help="Refinement rounds (the paper: 1)."
+    ),
+    max_attempts: int | None = typer.Option(
+        None, "--max-attempts", min=1, help="Tries for a playable tune."
+    ),
 ) -> None:
-    """Compose music for a picture (the offline composer: no model weights, no network)."""
+    """Compose music for a picture. Without a configured VLM this is the offline composer
+    (no model weights, no network); see README › Using a real VLM."""
+    flags = {
+        "backend": backend,
+        "model": model,
+        "base_url": base_url,
+        "corpus": corpus,
+        "k": k,
+        "rounds": rounds,
+        "max_attempts": max_attempts,
+    }
+
+    def run_vlm(config: RunConfig) -> None:
+        from pictune.corpus import CorpusIndex, resolve_index
+        from pictune.models import load_embedder
+        from pictune.pipeline.composer import Composer, Settings
+        from pictune.pipeline.config import make_backend
+
+        index = CorpusIndex(resolve_index(config.corpus))
+        embedder = load_embedder(config.embedder or index.embedder_id)
+        settings = Settings(
+            k=config.k,
+            rounds=config.rounds,
+            max_attempts=config.max_attempts,
+            max_calls=config.max_calls,
+            max_seconds=config.max_seconds,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            seed=seed,
+        )
+        composer = Composer(
+            make_backend(config),
+            index,
+            embedder,
+            settings,
+            progress=lambda kind: err_console.print(f"  {kind}…"),
+        )
+        result = composer.compose(image, prompt)
+        target = out or Path("pictune-out") / image.stem
+        result.save(target)
+        table = Table(
+            "round",
+            "valid",
+            "distance to references",
+            "seconds",
+            title=f"{result.backend} — {result.status}",
+        )
+        for number, entry in enumerate(result.rounds):
+            mark = " ◀" if number == result.chosen_round else ""
+            table.add_row(
+                entry.kind + mark,
+                "yes" if entry.valid else "no",
+                "" if entry.distance is None else f"{entry.distance:.3f}",
+                f"{entry.seconds:.1f}",
+            )
+        console.print(table)
+        console.print(f"files in {target}", highlight=False)
+        if not result.ok:
+            err_console.print(
+                f"[red]error:[/] {result.status}; every attempt is in {target / 'report.json'}"
+            )
+            raise typer.Exit(1)
 
     def run() -> None:
+        config = load_config(flags)
+        if config.backend != "offline":
+            run_vlm(config)
+            return
         from pictune.corpus import CorpusIndex, index_root
         from pictune.corpus.records import CorpusError
         from pictune.pipeline.offline import compose_offline, ensure_builtin_index

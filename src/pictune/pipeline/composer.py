@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -81,15 +82,18 @@ class Composer:
         index: CorpusIndex,
         embedder: Embedder,
         settings: Settings | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.backend, self.index, self.embedder = backend, index, embedder
         self.settings = settings or Settings()
+        self.progress = progress or (lambda stage: None)
 
     def _call(
         self, run: _Run, kind: str, messages: list[Message], thinking: bool | None
     ) -> tuple[str, float]:
         run.check()
         run.calls += 1
+        self.progress(kind)
         options = GenerationOptions(
             seed=self.settings.seed + run.calls, temperature=self.settings.temperature,
             max_tokens=self.settings.max_tokens, thinking=thinking,
