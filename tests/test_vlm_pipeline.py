@@ -218,8 +218,9 @@ def test_cli_compose_with_an_openai_server(server, index, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PICTUNE_OPENAI_API_KEY", "sk-secret-123")
     server.replies = [(200, "a harbour at dusk", 0), (200, TUNE, 0), (200, TUNE, 0)]
+    out = str(tmp_path / "o")
     args = ["compose", str(EXAMPLE), "--backend", "openai", "--model", "fake-vlm",
-            "--base-url", server.url, "--corpus", str(index.folder), "--out", str(tmp_path / "o")]  # fmt: skip
+            "--base-url", server.url, "--corpus", str(index.folder), "--out", out]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "o" / "music.abc").is_file()
