@@ -17,11 +17,14 @@ pytest.importorskip("transformers")
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
 
 
-@pytest.fixture(scope="module")
-def tiny_llava(tmp_path_factory):
-    from tests.models_fixtures import build_tiny_llava
+@pytest.fixture(scope="module", params=["llava", "qwen2_vl"])
+def tiny_llava(request, tmp_path_factory):
+    """A tiny VLM of each family: LLaVA-style, and Qwen2-VL-style (its processor rebuilt
+    from tokenizer + image processor, as without torchvision)."""
+    from tests.models_fixtures import build_tiny_llava, build_tiny_qwen2_vl
 
-    return build_tiny_llava(tmp_path_factory.mktemp("tiny-llava"))
+    build = build_tiny_llava if request.param == "llava" else build_tiny_qwen2_vl
+    return build(tmp_path_factory.mktemp(f"tiny-{request.param}"))
 
 
 def test_generates_from_text_and_image(tiny_llava):

@@ -9,7 +9,12 @@ import typer
 from rich.table import Table
 
 from pictune.cli.output import console, err_console, guarded
+from pictune.music.metrics import REFINEMENT_METRICS
 from pictune.pipeline.config import RunConfig, load_config
+
+
+def _cell(value: object) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def compose(
@@ -96,6 +101,18 @@ def compose(
                 f"{entry.seconds:.1f}",
             )
         console.print(table)
+        measured = [r for r in result.rounds if r.metrics]
+        if measured:
+            chosen = (
+                result.rounds[result.chosen_round]
+                if result.chosen_round is not None
+                else measured[-1]
+            )
+            before = Table("metric", "first playable tune", "chosen tune", title="refinement")
+            for name in REFINEMENT_METRICS:
+                first, last = measured[0].metrics or {}, chosen.metrics or {}
+                before.add_row(name, _cell(first.get(name)), _cell(last.get(name)))
+            console.print(before)
         console.print(f"files in {target}", highlight=False)
         if not result.ok:
             err_console.print(

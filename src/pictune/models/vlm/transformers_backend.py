@@ -7,6 +7,7 @@ installed and a GPU is present. One load per process, reused across calls."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from pictune.models.errors import BackendError, missing_model, require
 from pictune.models.vlm.base import GenerationOptions, Message, Reply
 
+log = logging.getLogger(__name__)
 _LOADED: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
 
@@ -59,9 +61,15 @@ class TransformersBackend:
         if use_map:
             options["device_map"] = "auto"
         try:
-            processor = transformers.AutoProcessor.from_pretrained(
-                self.model, trust_remote_code=self.keye
-            )
+            try:
+                processor = transformers.AutoProcessor.from_pretrained(
+                    self.model, trust_remote_code=self.keye
+                )
+            except ImportError as exc:  # Qwen-VL's video processor without torchvision
+                from pictune.models.vlm.processors import fallback_processor
+
+                log.info("full processor unavailable (%s); using tokenizer + image processor", exc)
+                processor = fallback_processor(self.model, self.keye)
             model = transformers.AutoModelForImageTextToText.from_pretrained(self.model, **options)
         except OSError as exc:
             raise missing_model(self.model, exc) from exc
