@@ -248,3 +248,16 @@ def test_config_precedence(tmp_path, monkeypatch):
         load_config(project=project)
     with pytest.raises(InputError, match="needs a model"):
         load_config({"backend": "transformers", "model": ""}, project=tmp_path / "none.toml")
+
+
+def test_correction_prompt_carries_abc2midi_diagnostics(server, index):
+    unplayable = "```abc\nX:1\nT:t\nM:4/4\nL:1/8\nK:C\nA2 B2 c2 d2|e8 ::|: f8|\n```\nA calm piece."
+    server.replies = [(200, "a description", 0), (200, unplayable, 0), (200, TUNE, 0)]
+    result = Composer(backend(server), index, FeatureEmbedder(), Settings(rounds=0)).compose(
+        EXAMPLE
+    )
+    assert result.ok and [r.kind for r in result.rounds] == ["describe", "compose", "correct"]
+    correction = server.requests[2]["body"]["messages"][-1]["content"]
+    assert "found another |: after a |:" in correction
+    assert "e8 ::|: f8|" in correction  # the tune as it stands goes back with the diagnostics
+    assert not result.rounds[1].valid and result.rounds[1].diagnostics
