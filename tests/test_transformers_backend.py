@@ -59,8 +59,13 @@ def test_garbage_replies_end_in_a_bounded_failure(tiny_llava, tmp_path):
     result = composer.compose(EXAMPLE)
     assert not result.ok
     assert len(result.rounds) <= 1 + 2 + 0  # describe, then two attempts at most
+    describe = result.rounds[0]
+    assert describe.kind == "describe" and describe.attention is not None  # the paper's map
     result.save(tmp_path / "out")
     assert (tmp_path / "out" / "report.json").is_file()
+    from pictune.pipeline.record import Composition
+
+    assert Composition.load(tmp_path / "out").rounds[0].attention == describe.attention
 
 
 def test_missing_model_is_named(tmp_path):

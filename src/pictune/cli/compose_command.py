@@ -85,6 +85,14 @@ def compose(
         result = composer.compose(image, prompt)
         target = out or Path("pictune-out") / image.stem
         result.save(target)
+        attention = result.rounds[0].attention if result.rounds else None
+        if attention:
+            import numpy as np
+
+            from pictune.explain.heatmap import save_heatmap
+            from pictune.models.offline.image import load_image
+
+            save_heatmap(load_image(image), np.array(attention), target / "heatmap.png")
         table = Table(
             "round",
             "valid",

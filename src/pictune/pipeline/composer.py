@@ -67,6 +67,7 @@ class _Run:
     started: float = field(default_factory=time.perf_counter)
     calls: int = 0
     rounds: list[Round] = field(default_factory=list)
+    last_attention: tuple[tuple[float, ...], ...] | None = None
 
     def check(self) -> None:
         if self.calls >= self.settings.max_calls:
@@ -99,6 +100,12 @@ class Composer:
             max_tokens=self.settings.max_tokens, thinking=thinking,
         )  # fmt: skip
         reply = self.backend.generate(messages, options)
+        grid = reply.image_attention
+        run.last_attention = (
+            tuple(tuple(round(float(v), 8) for v in row) for row in grid.tolist())
+            if grid is not None
+            else None
+        )
         return reply.text, reply.seconds
 
     def compose(self, image_path: str | Path, prompt: str | None = None) -> Composition:
@@ -114,7 +121,10 @@ class Composer:
             description, seconds = self._call(
                 run, "describe", [Message("user", describe, (image,))], thinking=False
             )
-            run.rounds.append(Round("describe", describe, description, seconds))
+            # The paper's attention map comes from the description call.
+            run.rounds.append(
+                Round("describe", describe, description, seconds, attention=run.last_attention)
+            )
             timings["describe"] = time.perf_counter() - clock
             clock = time.perf_counter()
             hits = retrieve(

@@ -26,6 +26,7 @@ class Round:
     distance: float | None = None
     shared_run: int = 0
     motivation: str = ""
+    attention: tuple[tuple[float, ...], ...] | None = None  # image-attention grid of the call
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,16 @@ class Composition:
     def load(cls, folder: str | Path) -> Composition:
         data = json.loads((Path(folder) / REPORT).read_text("utf-8"))
         rounds = tuple(
-            Round(**{**r, "diagnostics": tuple(r["diagnostics"]), "fixes": tuple(r["fixes"])})
+            Round(
+                **{
+                    **r,
+                    "diagnostics": tuple(r["diagnostics"]),
+                    "fixes": tuple(r["fixes"]),
+                    "attention": tuple(tuple(row) for row in r["attention"])
+                    if r.get("attention")
+                    else None,
+                }
+            )
             for r in data.pop("rounds")
         )
         data["references"] = tuple(data["references"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pictune.models.errors import BackendError, missing_model, require
+from pictune.models.vlm.attention import capturing, image_grid, image_token_positions
 from pictune.models.vlm.base import GenerationOptions, Message, Reply
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class TransformersBackend:
     dtype: str | None = None  # "bfloat16", "float16", "float32"; default by device
     image_side: int | None = 420  # longest side sent to the processor (the paper: 280×420)
     attn_implementation: str | None = None
+    attention: bool = True  # stream the image attention map of every call (cheap)
 
     def __post_init__(self) -> None:
         self._torch = require("torch", "vlm")
@@ -119,13 +121,20 @@ class TransformersBackend:
             self._torch.manual_seed(options.seed)
         sample = options.temperature > 0
         started = time.perf_counter()
+        positions = (
+            image_token_positions(model, inputs["input_ids"]) if images and self.attention else None
+        )
+        attention = None
         with self._torch.no_grad():
-            output = model.generate(
-                **inputs,
-                max_new_tokens=options.max_tokens,
-                do_sample=sample,
-                temperature=options.temperature if sample else None,
-            )
+            if positions is not None and len(positions):
+                with capturing(model, positions) as capture:
+                    output = self._generate(model, inputs, options, sample)
+                rows, cols = image_grid(model, inputs, len(positions))
+                weights = capture.mean()
+                if rows * cols == len(weights):
+                    attention = weights.reshape(rows, cols)
+            else:
+                output = self._generate(model, inputs, options, sample)
         prompt_length = int(inputs["input_ids"].shape[1])
         new_tokens = output[0][prompt_length:]
         text = processor.decode(new_tokens, skip_special_tokens=True)
@@ -135,4 +144,13 @@ class TransformersBackend:
             prompt_tokens=prompt_length,
             completion_tokens=int(new_tokens.shape[0]),
             seconds=time.perf_counter() - started,
+            image_attention=attention,
+        )
+
+    def _generate(self, model: Any, inputs: Any, options: GenerationOptions, sample: bool) -> Any:
+        return model.generate(
+            **inputs,
+            max_new_tokens=options.max_tokens,
+            do_sample=sample,
+            temperature=options.temperature if sample else None,
         )
