@@ -137,6 +137,9 @@ def test_full_run_describes_retrieves_corrects_and_refines(server, index, tmp_pa
     assert "contains no ABC tune" in correction
     refine = server.requests[3]["body"]["messages"][0]["content"][-1]["text"]
     assert "pitch_range =" in refine and "references" in refine and "empty_beat_rate" in refine
+    # BROKEN's motivation is checked; TUNE's claims (D minor, slow 3/4) hold for TUNE
+    chosen = result.rounds[result.chosen_round]
+    assert {c["aspect"] for c in chosen.claims} >= {"key", "meter"}
     assert "sk-secret-123" not in json.dumps(result.to_dict())
     saved = result.save(tmp_path / "run")
     again = Composition.load(saved)
@@ -261,3 +264,14 @@ def test_correction_prompt_carries_abc2midi_diagnostics(server, index):
     assert "found another |: after a |:" in correction
     assert "e8 ::|: f8|" in correction  # the tune as it stands goes back with the diagnostics
     assert not result.rounds[1].valid and result.rounds[1].diagnostics
+
+
+def test_contradicting_motivation_is_fed_back_in_the_refinement(server, index):
+    drifting = TUNE.replace(
+        "the dark blue water suggests D minor and a slow 3/4 swell", "a fast piece in G major"
+    )
+    server.replies = [(200, "a description", 0), (200, drifting, 0), (200, TUNE, 0)]
+    Composer(backend(server), index, FeatureEmbedder(), Settings(rounds=1)).compose(EXAMPLE)
+    refine = server.requests[2]["body"]["messages"][0]["content"][-1]["text"]
+    assert "Your motivation contradicts your music" in refine
+    assert "G major" in refine

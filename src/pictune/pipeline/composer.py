@@ -26,6 +26,7 @@ from pictune.abc.playable import PlayableTune, make_playable
 from pictune.corpus import CorpusIndex, retrieve
 from pictune.corpus.embedding import Embedder
 from pictune.errors import AbcError
+from pictune.explain.consistency import check_motivation
 from pictune.models.offline.composer import longest_shared_run
 from pictune.models.offline.image import load_image
 from pictune.models.vlm.base import GenerationOptions, Message, VisionLanguageModel
@@ -53,6 +54,9 @@ class Settings:
     temperature: float = 0.7
     max_tokens: int = 2048
     seed: int = 0
+    consistency_feedback: bool = (
+        True  # tell the model which motivation claims the music contradicts
+    )
 
 
 def template(name: str) -> Template:
@@ -237,8 +241,15 @@ class Composer:
         assert best.metrics is not None and best.abc
         metrics = Metrics(**best.metrics)
         issues = ""
+        wrong = [c for c in best.claims if c["verdict"] == "inconsistent"]
+        if wrong and self.settings.consistency_feedback:
+            issues += (
+                "\nYour motivation contradicts your music:\n"
+                + "\n".join(f'- "{c["text"]}" ({c["aspect"]}), but {c["evidence"]}' for c in wrong)
+                + "\n"
+            )
         if best.shared_run >= RAG_NOISE_RUN:
-            issues = (
+            issues += (
                 f"\nWarning: {best.shared_run} consecutive notes of your tune copy a reference. "
                 "Write your own melody.\n"
             )
@@ -312,6 +323,7 @@ class Composer:
             distance(metrics, ranges) + penalty,
             shared,
             tune.motivation,
+            claims=tuple(c.to_dict() for c in check_motivation(tune.motivation, tune.abc)),
         )
 
 

@@ -27,6 +27,7 @@ class Round:
     shared_run: int = 0
     motivation: str = ""
     attention: tuple[tuple[float, ...], ...] | None = None  # image-attention grid of the call
+    claims: tuple[dict[str, Any], ...] = ()  # motivation claims checked against the tune
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Composition:
                     **r,
                     "diagnostics": tuple(r["diagnostics"]),
                     "fixes": tuple(r["fixes"]),
+                    "claims": tuple(r.get("claims", ())),
                     "attention": tuple(tuple(row) for row in r["attention"])
                     if r.get("attention")
                     else None,
