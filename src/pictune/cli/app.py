@@ -10,6 +10,7 @@ from pictune import __version__
 from pictune.cli import abc_commands, corpus_commands
 from pictune.cli.compose_command import compose
 from pictune.cli.demo import demo
+from pictune.cli.explain_command import explain
 from pictune.cli.metrics_commands import metrics
 from pictune.cli.output import State
 
@@ -24,6 +25,7 @@ app.add_typer(abc_commands.app, name="abc")
 app.add_typer(corpus_commands.app, name="corpus")
 app.command()(compose)
 app.command()(metrics)
+app.command()(explain)
 app.command()(demo)
 
 

@@ -93,6 +93,9 @@ def compose(
             from pictune.models.offline.image import load_image
 
             save_heatmap(load_image(image), np.array(attention), target / "heatmap.png")
+        from pictune.explain.report import build_report
+
+        build_report(target)
         table = Table(
             "round",
             "valid",

@@ -26,6 +26,7 @@ from pictune.corpus import (
 from pictune.corpus.records import CorpusError
 from pictune.errors import AbcError
 from pictune.explain.heatmap import save_heatmap
+from pictune.explain.report import build_report
 from pictune.models.offline.analysis import analyse
 from pictune.models.offline.composer import (
     compose_piece,
@@ -196,7 +197,9 @@ def compose_offline(
         "versions": {"python": platform.python_version()},
     }
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str), "utf-8")
+    page = build_report(out)
     files = {
+        "report_html": page,
         **exported.paths,
         "heatmap": heatmap,
         "report": out / "report.json",
