@@ -93,3 +93,41 @@ def test_backend_returns_a_grid_shaped_like_the_image_tokens(tiny):
     _, model, inputs = _inputs(tiny, Image.new("RGB", (300, 200), (90, 160, 60)).resize((300, 200)))
     rows, cols = image_grid(model, inputs, int(grid.size))
     assert grid.shape == (rows, cols)
+
+
+def test_per_phrase_maps_from_per_token_attention(tiny):
+    import numpy as np
+
+    from pictune.explain.phrases import reply_spans, span_maps
+
+    backend = TransformersBackend(tiny.model, per_token_attention=True)
+    reply = backend.generate(
+        [Message("user", "Write ABC.", (Image.new("RGB", (120, 90), (200, 50, 50)),))],
+        GenerationOptions(max_tokens=24, seed=3),
+    )
+    ends, maps = reply.extra["token_ends"], reply.extra["token_maps"]
+    assert len(ends) == len(maps) and ends == sorted(ends)
+    assert np.allclose(
+        np.mean(maps, axis=0), reply.image_attention, atol=1e-6
+    )  # the same streamed sums
+    # Spans over the (garbage) text still pick the right tokens: a span covering all text
+    # gives the overall mean.
+    from pictune.explain.phrases import Span
+
+    whole = span_maps(ends, maps, [Span("all", 0, ends[-1], reply.text)])
+    assert np.allclose(whole["all"], reply.image_attention, atol=1e-6)
+    assert isinstance(reply_spans(reply.text), list)
+
+
+def test_reply_spans_cut_phrases_and_sentences():
+    from pictune.explain.phrases import reply_spans
+
+    reply = (
+        "Here:\n```abc\nX:1\nT:t\nM:4/4\nK:C\nCDEF|GABc|cBAG|FEDC|CEGc|c4 G4|E8|C8|]\n```\n"
+        "The melody rises like the sun. It falls back at dusk."
+    )
+    labels = [s.label for s in reply_spans(reply)]
+    assert labels[:2] == ["bars 1–4", "bars 5–8"]
+    assert "sentence 1" in labels or "sentence 2" in labels
+    first = reply_spans(reply)[0]
+    assert first.text.startswith("CDEF|") and first.text.endswith("FEDC|")

@@ -60,6 +60,15 @@ def test_garbage_replies_end_in_a_bounded_failure(tiny_llava, tmp_path):
     assert not result.ok
     assert len(result.rounds) <= 1 + 2 + 0  # describe, then two attempts at most
     describe = result.rounds[0]
+    import numpy as np
+
+    from pictune.explain.heatmap import save_sheet
+
+    sheet_grids = {"all": np.array(describe.attention)}
+    assert (
+        save_sheet(Image.new("RGB", (90, 60)), sheet_grids, tmp_path / "sheet.png").stat().st_size
+        > 100
+    )
     assert describe.kind == "describe" and describe.attention is not None  # the paper's map
     result.save(tmp_path / "out")
     assert (tmp_path / "out" / "report.json").is_file()

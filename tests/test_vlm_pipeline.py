@@ -275,3 +275,33 @@ def test_contradicting_motivation_is_fed_back_in_the_refinement(server, index):
     refine = server.requests[2]["body"]["messages"][0]["content"][-1]["text"]
     assert "Your motivation contradicts your music" in refine
     assert "G major" in refine
+
+
+def test_per_phrase_attention_is_kept_for_each_round(index):
+    import numpy as np
+
+    from pictune.models.vlm.base import Reply
+
+    class TokenMapBackend:
+        """Answers like a model that reports a map per token (one token per character)."""
+
+        id = "token-maps"
+
+        def __init__(self, texts):
+            self.texts = list(texts)
+
+        def generate(self, messages, options):
+            text = self.texts.pop(0)
+            maps = [np.full((2, 3), float(i)) for i in range(len(text))]
+            extra = {"token_ends": list(range(1, len(text) + 1)), "token_maps": maps}
+            return Reply(text=text, model="m", image_attention=np.mean(maps, axis=0), extra=extra)
+
+    result = Composer(
+        TokenMapBackend(["a description", TUNE]), index, FeatureEmbedder(), Settings(rounds=0)
+    ).compose(EXAMPLE)
+    chosen = result.rounds[result.chosen_round]
+    assert {"bars 1–4", "bars 5–8"} <= set(chosen.phrase_attention)
+    assert any(label.startswith("sentence") for label in chosen.phrase_attention)
+    first, second = chosen.phrase_attention["bars 1–4"], chosen.phrase_attention["bars 5–8"]
+    assert first[0][0] < second[0][0]  # later phrases were written by later tokens
+    assert result.rounds[0].attention is not None

@@ -92,7 +92,14 @@ def compose(
             from pictune.explain.heatmap import save_heatmap
             from pictune.models.offline.image import load_image
 
-            save_heatmap(load_image(image), np.array(attention), target / "heatmap.png")
+            picture = load_image(image)
+            save_heatmap(picture, np.array(attention), target / "heatmap.png")
+            chosen = result.rounds[result.chosen_round] if result.chosen_round is not None else None
+            if chosen is not None and chosen.phrase_attention:
+                from pictune.explain.heatmap import save_sheet
+
+                grids = {k: np.array(v) for k, v in chosen.phrase_attention.items()}
+                save_sheet(picture, grids, target / "phrases.png")
         from pictune.explain.report import build_report
 
         build_report(target)

@@ -48,3 +48,29 @@ def save_heatmap(
     path = Path(path)
     overlay(picture, grid).save(path)
     return path
+
+
+def save_sheet(
+    image: Image.Image,
+    grids: dict[str, npt.NDArray[np.float64]],
+    path: str | Path,
+    columns: int = 4,
+    side: int = 260,
+) -> Path:
+    """Small multiples: one labelled overlay per span (phrase or sentence), one PNG."""
+    from PIL import ImageDraw
+
+    picture = image.copy()
+    picture.thumbnail((side, side))
+    width, height = picture.size
+    rows = max(1, -(-len(grids) // columns))
+    sheet = Image.new("RGB", (columns * (width + 8) + 8, rows * (height + 28) + 8), (246, 245, 242))
+    draw = ImageDraw.Draw(sheet)
+    for index, (label, grid) in enumerate(grids.items()):
+        x = 8 + (index % columns) * (width + 8)
+        y = 8 + (index // columns) * (height + 28)
+        sheet.paste(overlay(picture, grid), (x, y + 20))
+        draw.text((x, y + 4), label, fill=(30, 30, 30))
+    path = Path(path)
+    sheet.save(path)
+    return path

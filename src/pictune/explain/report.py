@@ -133,6 +133,7 @@ def build_report(folder: str | Path) -> Path:
     image_path = Path(image_field["path"] if isinstance(image_field, dict) else image_field or "")
     picture = _png(image_path) if image_path.name else None
     heat = _png(folder / "heatmap.png")
+    phrases = _png(folder / "phrases.png", max_side=1100)
     svg = (folder / "score.svg").read_text("utf-8") if (folder / "score.svg").is_file() else ""
     audio = _audio(folder)
     references = report.get("references") or report.get("retrieval", {}).get("references", [])
@@ -154,7 +155,12 @@ def build_report(folder: str | Path) -> Path:
         parts.append(
             f"<div class='card'><img id='heatmap' alt='heat-map over the picture' src='{heat}'></div>"
         )
-    parts.append("</div><h2>Listen</h2>")
+    parts.append("</div>")
+    if phrases:
+        parts.append(
+            f"<h2>What each phrase and sentence attended to</h2><div class='card'><img id='phrases' alt='per-phrase attention' src='{phrases}'></div>"
+        )
+    parts.append("<h2>Listen</h2>")
     parts.append(
         f"<div class='card'><audio id='player' controls src='{audio}'></audio></div>"
         if audio

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -72,6 +72,7 @@ class _Run:
     calls: int = 0
     rounds: list[Round] = field(default_factory=list)
     last_attention: tuple[tuple[float, ...], ...] | None = None
+    last_phrases: dict[str, Any] | None = None
 
     def check(self) -> None:
         if self.calls >= self.settings.max_calls:
@@ -104,6 +105,7 @@ class Composer:
             max_tokens=self.settings.max_tokens, thinking=thinking,
         )  # fmt: skip
         reply = self.backend.generate(messages, options)
+        run.last_phrases = _phrase_maps(reply.text, reply.extra)
         grid = reply.image_attention
         run.last_attention = (
             tuple(tuple(round(float(v), 8) for v in row) for row in grid.tolist())
@@ -211,6 +213,7 @@ class Composer:
                 ranges,
                 references,
             )
+            round_ = replace(round_, phrase_attention=run.last_phrases)
             run.rounds.append(round_)
             if round_.valid:
                 return round_
@@ -325,6 +328,19 @@ class Composer:
             tune.motivation,
             claims=tuple(c.to_dict() for c in check_motivation(tune.motivation, tune.abc)),
         )
+
+
+def _phrase_maps(text: str, extra: dict[str, Any]) -> dict[str, Any] | None:
+    """Per-phrase and per-sentence maps when the backend kept one map per token."""
+    if not extra.get("token_maps"):
+        return None
+    from pictune.explain.phrases import reply_spans, span_maps
+
+    maps = span_maps(extra["token_ends"], extra["token_maps"], reply_spans(text))
+    return {
+        label: [[round(float(v), 8) for v in row] for row in grid.tolist()]
+        for label, grid in maps.items()
+    } or None
 
 
 def _better(candidate: Round, best: Round) -> bool:

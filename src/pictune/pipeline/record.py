@@ -28,6 +28,7 @@ class Round:
     motivation: str = ""
     attention: tuple[tuple[float, ...], ...] | None = None  # image-attention grid of the call
     claims: tuple[dict[str, Any], ...] = ()  # motivation claims checked against the tune
+    phrase_attention: dict[str, Any] | None = None  # label → grid, per phrase and sentence
 
 
 @dataclass(frozen=True)

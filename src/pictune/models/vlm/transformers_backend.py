@@ -28,6 +28,7 @@ class TransformersBackend:
     image_side: int | None = 420  # longest side sent to the processor (the paper: 280×420)
     attn_implementation: str | None = None
     attention: bool = True  # stream the image attention map of every call (cheap)
+    per_token_attention: bool = False  # also keep one map per generated token (per-phrase maps)
 
     def __post_init__(self) -> None:
         self._torch = require("torch", "vlm")
@@ -125,19 +126,30 @@ class TransformersBackend:
             image_token_positions(model, inputs["input_ids"]) if images and self.attention else None
         )
         attention = None
+        token_maps: list[Any] = []
         with self._torch.no_grad():
             if positions is not None and len(positions):
-                with capturing(model, positions) as capture:
+                with capturing(model, positions, per_token=self.per_token_attention) as capture:
                     output = self._generate(model, inputs, options, sample)
                 rows, cols = image_grid(model, inputs, len(positions))
                 weights = capture.mean()
                 if rows * cols == len(weights):
                     attention = weights.reshape(rows, cols)
+                    if self.per_token_attention:
+                        token_maps = [s.cpu().numpy().reshape(rows, cols) for s in capture.steps]
             else:
                 output = self._generate(model, inputs, options, sample)
         prompt_length = int(inputs["input_ids"].shape[1])
         new_tokens = output[0][prompt_length:]
         text = processor.decode(new_tokens, skip_special_tokens=True)
+        details: dict[str, Any] = {}
+        if token_maps:
+            # Where each generated token ends in the text, for per-phrase maps.
+            ends = [
+                len(processor.decode(new_tokens[: i + 1], skip_special_tokens=True))
+                for i in range(len(new_tokens))
+            ]
+            details = {"token_ends": ends[: len(token_maps)], "token_maps": token_maps}
         return Reply(
             text=str(text),
             model=self.model,
@@ -145,6 +157,7 @@ class TransformersBackend:
             completion_tokens=int(new_tokens.shape[0]),
             seconds=time.perf_counter() - started,
             image_attention=attention,
+            extra=details,
         )
 
     def _generate(self, model: Any, inputs: Any, options: GenerationOptions, sample: bool) -> Any:
