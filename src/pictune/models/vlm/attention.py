@@ -51,16 +51,21 @@ class AttentionCapture:
             self._image = slice(first, last + 1) if contiguous else self.positions
         return self._image
 
-    def add(self, layer: int, weights: Any) -> None:
-        image = weights.double()
-        self.total = image if self.total is None else self.total + image
+    def add(self, layer: int, summed: Any, heads: int) -> None:
+        """Add one layer's image weights, summed over its heads, for the token being made."""
+        if self.total is None:
+            self.total = summed.double() / heads
+        else:
+            self.total.add_(summed, alpha=1.0 / heads)
         self.count += 1
-        if self.per_token:
-            self._step = image if self._step is None else self._step + image
-            self._layers_in_step += 1
-            if self._layers_in_step == len(self.layers or self.modules):
-                self.steps.append(self._step / self._layers_in_step)
-                self._step, self._layers_in_step = None, 0
+        if not self.per_token:
+            return
+        image = summed.double() / heads
+        self._step = image if self._step is None else self._step + image
+        self._layers_in_step += 1
+        if self._layers_in_step == len(self.layers or self.modules):
+            self.steps.append(self._step / self._layers_in_step)
+            self._step, self._layers_in_step = None, 0
 
     def mean(self) -> npt.NDArray[np.float64]:
         if self.total is None or self.count == 0:
@@ -101,7 +106,7 @@ def _stream_attention(
             else:
                 scores = scores + mask.float()
         weights = scores.softmax(dim=-1)[0]  # (kv_heads, groups, keys)
-        capture.add(layer, weights[..., capture.image].reshape(heads, -1).mean(dim=0))
+        capture.add(layer, weights[..., capture.image].sum(dim=(0, 1)), heads)
     return sdpa_attention_forward(
         module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
     )
