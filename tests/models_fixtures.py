@@ -46,25 +46,13 @@ def build_tiny_clip(folder: Path) -> Path:
     return folder
 
 
-def build_tiny_llava(folder: Path) -> Path:
-    """A LLaVA-style VLM (CLIP vision + Qwen2 text, ~200k parameters) with a BPE tokenizer
-    trained on music21's ABC tunes and a chat template, saved to `folder`."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    import torch
+def _abc_tokenizer(special: list[str]) -> object:
+    """A byte-level BPE tokenizer (512 tokens) trained offline on 300 ABC tunes of music21's
+    corpus, with the given special tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (
-        LlavaConfig,
-        LlavaForConditionalGeneration,
-        LlavaProcessor,
-        PreTrainedTokenizerFast,
-    )
-    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
     from pictune.corpus.music21_tunes import iter_music21_tunes
 
-    torch.manual_seed(0)
-    texts = [t.abc for _, t in zip(range(300), iter_music21_tunes(), strict=False)]
-    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>"]
     raw = Tokenizer(models.BPE())
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     raw.decoder = decoders.ByteLevel()
@@ -74,7 +62,27 @@ def build_tiny_llava(folder: Path) -> Path:
         show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
-    raw.train_from_iterator(texts, trainer)
+    raw.train_from_iterator(
+        [t.abc for _, t in zip(range(300), iter_music21_tunes(), strict=False)], trainer
+    )
+    return raw
+
+
+def build_tiny_llava(folder: Path) -> Path:
+    """A LLaVA-style VLM (CLIP vision + Qwen2 text, ~200k parameters) with a BPE tokenizer
+    trained on music21's ABC tunes and a chat template, saved to `folder`."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import torch
+    from transformers import (
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+        PreTrainedTokenizerFast,
+    )
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    torch.manual_seed(0)
+    raw = _abc_tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>"])
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=raw, eos_token="<|im_end|>", pad_token="<|endoftext|>"
     )
@@ -121,27 +129,13 @@ def build_tiny_qwen2_vl(folder: Path) -> Path:
     their own, as a user without torchvision would have them."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2VLConfig, Qwen2VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
-
-    from pictune.corpus.music21_tunes import iter_music21_tunes
 
     torch.manual_seed(0)
     special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
                "<|image_pad|>", "<|video_pad|>"]  # fmt: skip
-    raw = Tokenizer(models.BPE())
-    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    raw.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=512,
-        special_tokens=special,
-        show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    raw.train_from_iterator(
-        [t.abc for _, t in zip(range(300), iter_music21_tunes(), strict=False)], trainer
-    )
+    raw = _abc_tokenizer(special)
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=raw,
         eos_token="<|im_end|>",

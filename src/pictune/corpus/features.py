@@ -56,6 +56,17 @@ class MusicFeatures:
         data["instruments"] = list(self.instruments)
         return data
 
+    def tags(self) -> dict[str, Any]:
+        """The searchable tags of a record: key, mode, meter, tempo, instruments, features."""
+        return {
+            "key": f"{self.tonic} {self.mode}",
+            "mode": self.mode,
+            "meter": self.meter,
+            "tempo": round(self.tempo_qpm),
+            "instruments": list(self.instruments),
+            "features": self.to_dict(),
+        }
+
     @property
     def tempo_word(self) -> str:
         for limit, word in TEMPO_WORDS:

@@ -19,40 +19,11 @@ from pictune.abc.convert import abc_to_score, midi_to_score
 
 IntArray = npt.NDArray[np.int64]
 
-KEY_NAMES_MAJOR = (
-    "Cb",
-    "Gb",
-    "Db",
-    "Ab",
-    "Eb",
-    "Bb",
-    "F",
-    "C",
-    "G",
-    "D",
-    "A",
-    "E",
-    "B",
-    "F#",
-    "C#",
-)
-KEY_NAMES_MINOR = (
-    "Ab",
-    "Eb",
-    "Bb",
-    "F",
-    "C",
-    "G",
-    "D",
-    "A",
-    "E",
-    "B",
-    "F#",
-    "C#",
-    "G#",
-    "D#",
-    "A#",
-)
+# Key names by number of sharps (-7 … +7), major and minor.
+# fmt: off
+KEY_NAMES_MAJOR = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
+KEY_NAMES_MINOR = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
+# fmt: on
 
 
 @dataclass(frozen=True)

@@ -61,12 +61,7 @@ class BuiltinSource:
                     "origin": fields.get("O"),
                     "composer": fields.get("C"),
                     "collection": tune.source.split("/")[0],
-                    "key": f"{features.tonic} {features.mode}",
-                    "mode": features.mode,
-                    "meter": features.meter,
-                    "tempo": round(features.tempo_qpm),
-                    "instruments": list(features.instruments),
-                    "features": features.to_dict(),
+                    **features.tags(),
                 }.items()
                 if value not in (None, "")
             }

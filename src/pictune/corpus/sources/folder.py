@@ -98,15 +98,7 @@ class FolderSource:
                 abc=abc,
                 midi_path=midi_path,
                 image_path=image,
-                tags={
-                    "title": features.title or path.stem,
-                    "key": f"{features.tonic} {features.mode}",
-                    "mode": features.mode,
-                    "meter": features.meter,
-                    "tempo": round(features.tempo_qpm),
-                    "instruments": list(features.instruments),
-                    "features": features.to_dict(),
-                },
+                tags={"title": features.title or path.stem, **features.tags()},
             )
 
     def _pieces(self, path: Path) -> list[tuple[str | None, str | None, Score]]:
