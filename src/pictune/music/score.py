@@ -21,8 +21,10 @@ IntArray = npt.NDArray[np.int64]
 
 # Key names by number of sharps (-7 … +7), major and minor.
 # fmt: off
-KEY_NAMES_MAJOR = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
-KEY_NAMES_MINOR = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
+KEY_NAMES_MAJOR = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C",
+                   "G", "D", "A", "E", "B", "F#", "C#")
+KEY_NAMES_MINOR = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A",
+                   "E", "B", "F#", "C#", "G#", "D#", "A#")
 # fmt: on
 
 
