@@ -9,8 +9,9 @@ import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "pictune"
 # `explain` sits below `pipeline`: the pipeline runs explanation as one of its stages, and
-# explanations take plain records, never the pipeline's objects.
-ORDER = ["abc", "music", "corpus", "models", "explain", "pipeline", "cli", "web", "batch"]
+# explanations take plain records, never the pipeline's objects. The command line is the
+# outermost shell: `pictune serve` starts the web app, `pictune batch` the batch runner.
+ORDER = ["abc", "music", "corpus", "models", "explain", "pipeline", "web", "batch", "cli"]
 
 
 def imported_layers(path: Path) -> set[str]:

@@ -13,6 +13,7 @@ from pictune.cli.demo import demo
 from pictune.cli.explain_command import explain
 from pictune.cli.metrics_commands import metrics
 from pictune.cli.output import State
+from pictune.cli.serve_command import serve
 
 app = typer.Typer(
     name="pictune",
@@ -26,6 +27,7 @@ app.add_typer(corpus_commands.app, name="corpus")
 app.command()(compose)
 app.command()(metrics)
 app.command()(explain)
+app.command()(serve)
 app.command()(demo)
 
 

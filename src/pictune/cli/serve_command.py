@@ -1,0 +1,41 @@
+"""`pictune serve`: the web page and HTTP API."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+import typer
+
+from pictune.cli.output import err_console, fail
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    data_dir: Path = typer.Option(Path("pictune-data"), "--data-dir", help="Jobs and their files."),
+    workers: int = typer.Option(2, "--workers", min=1, max=32, help="Compositions at once."),
+) -> None:
+    """Serve the page and the HTTP API (OpenAPI schema at /docs)."""
+    token = os.environ.get("PICTUNE_API_TOKEN") or None
+    if not _loopback(host) and not token:
+        fail(f"binding to {host} exposes the server: set PICTUNE_API_TOKEN first")
+    try:
+        import uvicorn
+
+        from pictune.web.app import ServerSettings, create_app
+    except ImportError:
+        fail("the web server is not installed: pip install 'pictune[web]'")
+    app = create_app(ServerSettings(data_dir=data_dir, workers=workers, token=token))
+    err_console.print(f"pictune on http://{host}:{port}/ (data in {data_dir})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,197 @@
+"""The HTTP API: every route, the limits, persistence across a restart, bad uploads."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient
+
+from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_index
+from pictune.pipeline.offline import compose_offline
+from pictune.web.app import ServerSettings, create_app
+from tests.test_offline import _png_header_only
+
+EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("web-index") / "builtin"
+    build_index(
+        BuiltinSource(limit=300),
+        FeatureEmbedder(),
+        folder,
+        source_description={"kind": "builtin", "limit": 300},
+    )
+    return CorpusIndex(folder)
+
+
+def offline(index):
+    def run(image, out, prompt, seed, progress):
+        compose_offline(image, out, prompt=prompt, seed=seed, index=index, progress=progress)
+
+    return run
+
+
+def wait(client, job_id, timeout=30.0, headers=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = client.get(f"/api/compositions/{job_id}", headers=headers or {}).json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError("job did not finish")
+
+
+def upload(data: bytes, name="picture.jpg", **fields):
+    return {
+        "files": {"image": (name, data, "application/octet-stream")},
+        "data": {k: str(v) for k, v in fields.items()},
+    }
+
+
+def test_compose_then_read_every_file_and_history_then_delete(index, tmp_path):
+    with TestClient(create_app(ServerSettings(tmp_path, compose=offline(index)))) as client:
+        response = client.post(
+            "/api/compositions", **upload(EXAMPLE.read_bytes(), prompt="a slow waltz", seed=3)
+        )
+        assert response.status_code == 202
+        job_id = response.json()["id"]
+        job = wait(client, job_id)
+        assert job["status"] == "done", job
+        assert set(job["files"]) >= {
+            "abc",
+            "mid",
+            "wav",
+            "svg",
+            "heatmap",
+            "report",
+            "json",
+            "upload",
+        }
+        assert client.get(job["files"]["abc"]).text.startswith("X:1")
+        assert client.get(job["files"]["wav"]).content[:4] == b"RIFF"
+        assert "M:3/4" in client.get(job["files"]["abc"]).text  # the prompt reached the composer
+        with client.stream("GET", f"/api/compositions/{job_id}/events") as events:
+            body = "".join(events.iter_text())
+        assert "event: progress" in body and '"status": "done"' in body
+        assert [j["id"] for j in client.get("/api/compositions").json()] == [job_id]
+        assert client.get(f"/api/compositions/{job_id}/files/../../etc/passwd").status_code == 404
+        assert (
+            client.get(f"/api/compositions/{job_id}/files/secrets").json()["title"] == "Not found"
+        )
+        assert client.delete(f"/api/compositions/{job_id}").status_code == 204
+        assert client.get(f"/api/compositions/{job_id}").status_code == 404
+        assert not (tmp_path / "jobs" / job_id).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "detail"),
+    [
+        (b"this is not an image", 415, "not an image"),
+        (b"", 415, "empty"),
+        (_png_header_only(20_000, 20_000), 415, "50 megapixels"),
+        (EXAMPLE.read_bytes()[:3000], 415, "truncated"),
+    ],
+    ids=["text", "empty", "bomb", "truncated"],
+)
+def test_bad_uploads_are_refused_as_problem_details(index, tmp_path, data, status, detail):
+    with TestClient(create_app(ServerSettings(tmp_path, compose=offline(index)))) as client:
+        response = client.post("/api/compositions", **upload(data, name="photo.jpg"))
+        assert response.status_code == status
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert detail in response.json()["detail"]
+        assert client.get("/api/compositions").json() == []
+
+
+def test_oversized_upload_is_413(index, tmp_path):
+    with TestClient(
+        create_app(ServerSettings(tmp_path, compose=offline(index), max_upload_bytes=10_000))
+    ) as client:
+        response = client.post("/api/compositions", **upload(EXAMPLE.read_bytes()))
+        assert response.status_code == 413
+
+
+def test_full_queue_answers_429_and_loses_nothing(tmp_path):
+    release = threading.Event()
+
+    def slow(image, out, prompt, seed, progress):
+        release.wait(10)
+        (out / "music.abc").write_text("X:1\nK:C\nC|]\n")
+
+    with TestClient(
+        create_app(ServerSettings(tmp_path, compose=slow, workers=1, max_queue=2))
+    ) as client:
+        picture = io.BytesIO()
+        Image.new("RGB", (20, 20), (10, 200, 30)).save(picture, "PNG")
+        accepted = [
+            client.post("/api/compositions", **upload(picture.getvalue())) for _ in range(2)
+        ]
+        refused = client.post("/api/compositions", **upload(picture.getvalue()))
+        assert [r.status_code for r in accepted] == [202, 202]
+        assert refused.status_code == 429 and refused.json()["title"] == "Too many jobs"
+        release.set()
+        assert all(wait(client, r.json()["id"])["status"] == "done" for r in accepted)
+
+
+def test_a_job_running_when_the_server_stops_is_marked_failed(tmp_path):
+    started, release = threading.Event(), threading.Event()
+
+    def hang(image, out, prompt, seed, progress):
+        started.set()
+        release.wait(5)
+
+    picture = io.BytesIO()
+    Image.new("RGB", (20, 20)).save(picture, "PNG")
+    with TestClient(create_app(ServerSettings(tmp_path, compose=hang))) as client:
+        job_id = client.post("/api/compositions", **upload(picture.getvalue())).json()["id"]
+        started.wait(5)
+        # a new server over the same data folder, as after a crash
+        with TestClient(create_app(ServerSettings(tmp_path, compose=hang))) as again:
+            job = again.get(f"/api/compositions/{job_id}").json()
+            assert job["status"] == "failed" and "stopped" in job["error"]
+        release.set()
+
+
+def test_bearer_token_is_required_when_set(index, tmp_path):
+    with TestClient(
+        create_app(ServerSettings(tmp_path, compose=offline(index), token="s3cret"))
+    ) as client:
+        assert client.get("/api/compositions").status_code == 401
+        assert (
+            client.get("/api/compositions", headers={"Authorization": "Bearer s3cret"}).status_code
+            == 200
+        )
+        assert client.get("/").status_code == 200  # the page itself is public
+
+
+def test_page_has_no_external_resources(index, tmp_path):
+    with TestClient(create_app(ServerSettings(tmp_path, compose=offline(index)))) as client:
+        page = client.get("/").text
+        assert "http://" not in page and "https://" not in page
+        assert 'id="drop"' in page and "EventSource" in page
+        assert client.get("/docs").status_code == 200
+        assert client.get("/openapi.json").json()["info"]["title"] == "pictune"
+
+
+def test_unknown_job_is_404(index, tmp_path):
+    with TestClient(create_app(ServerSettings(tmp_path, compose=offline(index)))) as client:
+        response = client.get("/api/compositions/nope")
+        assert response.status_code == 404 and response.json()["status"] == 404
+
+
+def test_serve_refuses_a_public_address_without_a_token(monkeypatch):
+    from typer.testing import CliRunner
+
+    from pictune.cli.app import app
+
+    monkeypatch.delenv("PICTUNE_API_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "PICTUNE_API_TOKEN" in result.output
