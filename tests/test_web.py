@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -195,3 +196,92 @@ def test_serve_refuses_a_public_address_without_a_token(monkeypatch):
     monkeypatch.delenv("PICTUNE_API_TOKEN", raising=False)
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "PICTUNE_API_TOKEN" in result.output
+
+
+@pytest.mark.skipif(
+    __import__("shutil").which("chromium") is None,
+    reason="Debian's chromium is not installed (make test installs it)",
+)
+def test_page_in_headless_chromium(index, tmp_path):
+    """Upload the bundled example through the page, wait for the result, check it renders."""
+    import socket
+
+    import uvicorn
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ServerSettings(tmp_path, compose=offline(index))),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    errors, outside = [], []
+    try:
+        with playwright.sync_playwright() as driver:
+            browser = driver.chromium.launch(
+                executable_path=shutil.which("chromium"),
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                      "--disable-background-networking", "--disable-component-update",
+                      "--disable-sync"],
+            )  # fmt: skip
+            page = browser.new_page(viewport={"width": 1200, "height": 1000})
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on(
+                "request",
+                lambda req: (
+                    None if req.url.startswith((base, "data:")) else outside.append(req.url)
+                ),
+            )
+            page.goto(base + "/")
+            page.set_input_files("#file", str(EXAMPLE))
+            page.click("#go")
+            page.wait_for_selector("#result:not([hidden])", timeout=60_000)
+            page.wait_for_function(
+                "document.getElementById('score-svg').naturalWidth > 0", timeout=10_000
+            )
+            page.wait_for_function(
+                "document.getElementById('heatmap').naturalWidth > 0", timeout=10_000
+            )
+            page.wait_for_function("document.getElementById('player').duration > 1", timeout=10_000)
+            assert page.locator("#motivation").inner_text().strip()
+            assert page.locator("#history li").count() == 1
+            page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert errors == []
+    assert outside == []
+    assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_a_job_past_its_timeout_is_failed_and_its_late_result_ignored(tmp_path):
+    release = threading.Event()
+
+    def slow(image, out, prompt, seed, progress):
+        release.wait(5)
+
+    picture = io.BytesIO()
+    Image.new("RGB", (20, 20)).save(picture, "PNG")
+    with TestClient(
+        create_app(ServerSettings(tmp_path, compose=slow, job_timeout_s=0.3))
+    ) as client:
+        job_id = client.post("/api/compositions", **upload(picture.getvalue())).json()["id"]
+        time.sleep(0.5)
+        job = client.get(f"/api/compositions/{job_id}").json()
+        assert job["status"] == "failed" and "longer than 0.3 s" in job["error"]
+        release.set()
+        time.sleep(0.3)
+        assert client.get(f"/api/compositions/{job_id}").json()["status"] == "failed"

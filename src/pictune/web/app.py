@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import shutil
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -145,12 +146,18 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 job.seed,
                 lambda stage: store.update(job.id, stage=stage),
             )
-            store.update(job.id, status="done", stage="done")
+            finish(job.id, status="done", stage="done")
         except PictuneError as exc:
-            store.update(job.id, status="failed", stage="failed", error=str(exc).splitlines()[0])
+            finish(job.id, status="failed", stage="failed", error=str(exc).splitlines()[0])
         except Exception:  # one broken job must not take the worker down
             log.exception("job %s failed", job.id)
-            store.update(job.id, status="failed", stage="failed", error="internal error")
+            finish(job.id, status="failed", stage="failed", error="internal error")
+
+    def finish(job_id: str, **changes: Any) -> None:
+        """Record a job's end, unless it timed out or was deleted meanwhile."""
+        current = store.get(job_id)
+        if current is not None and current.status == "running":
+            store.update(job_id, **changes)
 
     @app.post("/api/compositions", status_code=202)
     async def submit(
@@ -191,6 +198,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
         job = store.get(job_id) if job_id.isalnum() else None
         if job is None:
             raise HTTPException(404, f"no composition {job_id}")
+        if job.status == "running" and time.time() - job.created > settings.job_timeout_s:
+            error = f"took longer than {settings.job_timeout_s:g} s"
+            store.update(job.id, status="failed", stage="failed", error=error)
+            job = store.get(job_id) or job
         return job
 
     def describe(job: Job) -> dict[str, Any]:
@@ -219,8 +230,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
             last = None
             deadline = asyncio.get_running_loop().time() + settings.job_timeout_s
             while asyncio.get_running_loop().time() < deadline:
-                job = store.get(job_id)
-                if job is None:
+                try:
+                    job = found(job_id)
+                except HTTPException:
                     return
                 state = (job.status, job.stage)
                 if state != last:

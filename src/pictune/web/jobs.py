@@ -40,6 +40,7 @@ class JobStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._lock = threading.Lock()
+        self._closed = False
         with self._lock:
             self._db.executescript(SCHEMA)
             # A job that was running when the server stopped did not finish: say so.
@@ -65,11 +66,15 @@ class JobStore:
         changes["updated"] = time.time()
         columns = ", ".join(f"{name} = ?" for name in changes)
         with self._lock:
+            if self._closed:  # a worker finishing after shutdown: the restart marks it failed
+                return
             self._db.execute(f"UPDATE jobs SET {columns} WHERE id = ?", (*changes.values(), job_id))
             self._db.commit()
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
+            if self._closed:
+                return None
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return Job(*row) if row else None
 
@@ -94,4 +99,6 @@ class JobStore:
         return bool(deleted)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._closed = True
+            self._db.close()
