@@ -285,3 +285,14 @@ def test_a_job_past_its_timeout_is_failed_and_its_late_result_ignored(tmp_path):
         release.set()
         time.sleep(0.3)
         assert client.get(f"/api/compositions/{job_id}").json()["status"] == "failed"
+
+
+def test_server_configuration_chooses_the_backend(monkeypatch, tmp_path):
+    from pictune.errors import InputError
+    from pictune.web.app import configured_composer
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PICTUNE_BACKEND", "transformers")
+    monkeypatch.delenv("PICTUNE_MODEL", raising=False)
+    with pytest.raises(InputError, match="needs a model"):
+        configured_composer()
