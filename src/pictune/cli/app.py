@@ -8,6 +8,7 @@ import typer
 
 from pictune import __version__
 from pictune.cli import abc_commands, corpus_commands
+from pictune.cli.batch_command import batch
 from pictune.cli.compose_command import compose
 from pictune.cli.demo import demo
 from pictune.cli.explain_command import explain
@@ -28,6 +29,7 @@ app.command()(compose)
 app.command()(metrics)
 app.command()(explain)
 app.command()(serve)
+app.command()(batch)
 app.command()(demo)
 
 

@@ -1,0 +1,65 @@
+"""`pictune batch IMAGES_DIR --out DIR`: every picture of a folder, in parallel, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from pictune.cli.output import console, err_console, guarded
+from pictune.errors import InputError
+
+
+def batch(
+    images_dir: Path = typer.Argument(..., help="A folder of pictures (searched recursively)."),
+    out: Path = typer.Option(..., "--out", help="Output folder; one sub-folder per picture."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=256, help="Processes (default: cores)."
+    ),
+    prompt: str | None = typer.Option(None, "--prompt", help="The same words for every picture."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Compose music for every picture; a rerun skips finished pictures."""
+
+    def run() -> None:
+        from pictune.batch import find_images, run_batch
+
+        if not images_dir.is_dir():
+            raise InputError(f"{images_dir} is not a folder")
+        total = len(find_images(images_dir))
+        if total == 0:
+            raise InputError(f"no pictures in {images_dir}")
+        columns = (
+            TextColumn("composing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("batch", total=total, rate="")
+
+            def update(summary) -> None:  # type: ignore[no-untyped-def]
+                bar.update(
+                    task,
+                    completed=summary.skipped + summary.done + len(summary.failed),
+                    rate=f"{summary.throughput:.1f}/s",
+                )
+
+            summary = run_batch(
+                images_dir, out, workers=workers, prompt=prompt, seed=seed, progress=update
+            )
+        console.print(
+            f"{summary.done} composed, {summary.skipped} already done, {len(summary.failed)} failed "
+            f"in {summary.seconds:.1f} s ({summary.throughput:.2f}/s); summary in {out / 'summary.json'}",
+            highlight=False,
+        )
+        for failure in summary.failed:
+            err_console.print(
+                f"  failed: {failure['image']}: {failure['error']}", highlight=False, markup=False
+            )
+        if summary.failed:
+            raise typer.Exit(1)
+
+    guarded(run)
