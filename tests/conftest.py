@@ -90,3 +90,19 @@ def index_dir(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "indexes"
     monkeypatch.setenv("PICTUNE_INDEX_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def small_index_folder(tmp_path_factory) -> Path:
+    """A features index of the first 300 builtin tunes, shared by the pipeline, web and batch
+    tests (read-only)."""
+    from pictune.corpus import BuiltinSource, FeatureEmbedder, build_index
+
+    folder = tmp_path_factory.mktemp("small-index") / "builtin"
+    build_index(
+        BuiltinSource(limit=300),
+        FeatureEmbedder(),
+        folder,
+        source_description={"kind": "builtin", "limit": 300},
+    )
+    return folder

@@ -10,19 +10,11 @@ from typer.testing import CliRunner
 
 from pictune.batch import run_batch
 from pictune.cli.app import app
-from pictune.corpus import BuiltinSource, FeatureEmbedder, build_index
 
 
 @pytest.fixture(scope="module")
-def index_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("batch-index") / "builtin"
-    build_index(
-        BuiltinSource(limit=300),
-        FeatureEmbedder(),
-        folder,
-        source_description={"kind": "builtin", "limit": 300},
-    )
-    return folder
+def index_folder(small_index_folder):
+    return small_index_folder
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_index
+from pictune.corpus import CorpusIndex, FeatureEmbedder
 from pictune.models import BackendError
 from pictune.models.vlm import GenerationOptions, Message, OpenAIBackend
 from pictune.pipeline.composer import Composer, Settings
@@ -94,15 +94,8 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("idx") / "builtin"
-    build_index(
-        BuiltinSource(limit=300),
-        FeatureEmbedder(),
-        folder,
-        source_description={"kind": "builtin", "limit": 300},
-    )
-    return CorpusIndex(folder)
+def index(small_index_folder):
+    return CorpusIndex(small_index_folder)
 
 
 def backend(server, **options) -> OpenAIBackend:

@@ -14,7 +14,7 @@ from PIL import Image
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
-from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_index
+from pictune.corpus import CorpusIndex
 from pictune.pipeline.offline import compose_offline
 from pictune.web.app import ServerSettings, create_app
 from tests.test_offline import _png_header_only
@@ -23,15 +23,8 @@ EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("web-index") / "builtin"
-    build_index(
-        BuiltinSource(limit=300),
-        FeatureEmbedder(),
-        folder,
-        source_description={"kind": "builtin", "limit": 300},
-    )
-    return CorpusIndex(folder)
+def index(small_index_folder):
+    return CorpusIndex(small_index_folder)
 
 
 def offline(index):

@@ -58,30 +58,9 @@ def compose(
     }
 
     def run_vlm(config: RunConfig) -> None:
-        from pictune.corpus import CorpusIndex, resolve_index
-        from pictune.models import load_embedder
-        from pictune.pipeline.composer import Composer, Settings
-        from pictune.pipeline.config import make_backend
+        from pictune.pipeline.config import ComposerFactory
 
-        index = CorpusIndex(resolve_index(config.corpus))
-        embedder = load_embedder(config.embedder or index.embedder_id)
-        settings = Settings(
-            k=config.k,
-            rounds=config.rounds,
-            max_attempts=config.max_attempts,
-            max_calls=config.max_calls,
-            max_seconds=config.max_seconds,
-            temperature=config.temperature,
-            max_tokens=config.max_tokens,
-            seed=seed,
-        )
-        composer = Composer(
-            make_backend(config),
-            index,
-            embedder,
-            settings,
-            progress=lambda kind: err_console.print(f"  {kind}…"),
-        )
+        composer = ComposerFactory(config)(seed, lambda kind: err_console.print(f"  {kind}…"))
         result = composer.compose(image, prompt)
         target = out or Path("pictune-out") / image.stem
         result.save(target)

@@ -125,3 +125,38 @@ def make_backend(config: RunConfig) -> Any:
     from pictune.models.vlm.transformers_backend import TransformersBackend
 
     return TransformersBackend(model=str(config.model), device=config.device)
+
+
+@dataclass
+class ComposerFactory:
+    """The parts a configuration names, opened once (backend, corpus index, embedder), and a
+    Composer per run with that run's seed and progress callback."""
+
+    config: RunConfig
+    backend: Any = None
+    index: Any = None
+    embedder: Any = None
+
+    def __post_init__(self) -> None:
+        from pictune.corpus import CorpusIndex, resolve_index
+        from pictune.models import load_embedder
+
+        self.index = CorpusIndex(resolve_index(self.config.corpus))
+        self.embedder = load_embedder(self.config.embedder or self.index.embedder_id)
+        self.backend = make_backend(self.config)
+
+    def __call__(self, seed: int, progress: Any = None) -> Any:
+        from pictune.pipeline.composer import Composer, Settings
+
+        config = self.config
+        settings = Settings(
+            k=config.k,
+            rounds=config.rounds,
+            max_attempts=config.max_attempts,
+            max_calls=config.max_calls,
+            max_seconds=config.max_seconds,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            seed=seed,
+        )
+        return Composer(self.backend, self.index, self.embedder, settings, progress=progress)

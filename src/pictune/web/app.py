@@ -76,34 +76,18 @@ def offline_composer() -> Any:
 def configured_composer() -> Any:
     """The job the server's configuration names (pictune.toml or PICTUNE_* variables): the
     offline composer, or the VLM pipeline with its backend and model. Clients never choose."""
-    from pictune.pipeline.config import load_config, make_backend
+    from pictune.pipeline.config import load_config
 
     config = load_config({})
     if config.backend == "offline":
         return offline_composer()
-    from pictune.corpus import CorpusIndex, resolve_index
     from pictune.explain.report import build_report
-    from pictune.models import load_embedder
-    from pictune.pipeline.composer import Composer, Settings
+    from pictune.pipeline.config import ComposerFactory
 
-    index = CorpusIndex(resolve_index(config.corpus))
-    embedder = load_embedder(config.embedder or index.embedder_id)
-    backend = make_backend(config)
+    factory = ComposerFactory(config)
 
     def run(image: Path, out: Path, prompt: str | None, seed: int, progress: Any) -> None:
-        settings = Settings(
-            k=config.k,
-            rounds=config.rounds,
-            max_attempts=config.max_attempts,
-            max_calls=config.max_calls,
-            max_seconds=config.max_seconds,
-            temperature=config.temperature,
-            max_tokens=config.max_tokens,
-            seed=seed,
-        )
-        result = Composer(backend, index, embedder, settings, progress=progress).compose(
-            image, prompt
-        )
+        result = factory(seed, progress).compose(image, prompt)
         result.save(out)
         build_report(out)
         if not result.ok:
