@@ -153,3 +153,28 @@ def test_folder_source_reads_musicxml(tmp_path):
     records, skipped = split(list(FolderSource(folder)))
     assert len(records) == 1 and not skipped
     assert records[0].abc and "K:" in records[0].abc
+
+
+def test_midicaps_abc_at_build_converts_every_record(midicaps):
+    records, skipped = split(list(MidiCapsSource(midicaps, abc_at_build=True)))
+    assert [r.id for r in records] == ["a/waltz.mid", "a/reel.mid"]
+    assert all(r.abc and "K:" in r.abc for r in records)
+    assert len(skipped) == 8
+
+
+def test_midicaps_lazy_abc_is_converted_on_retrieval_and_cached(midicaps, tmp_path):
+    from pictune.corpus import CorpusIndex, FeatureEmbedder, build_index
+
+    build_index(
+        MidiCapsSource(midicaps),
+        FeatureEmbedder(),
+        tmp_path / "idx",
+        source_description={"kind": "midicaps"},
+    )
+    index = CorpusIndex(tmp_path / "idx")
+    record = index.record_by_id("a/waltz.mid")
+    assert record is not None and record.abc is None
+    text = index.abc_for(record)
+    assert "K:" in text and (tmp_path / "idx" / "abc_cache.sqlite").is_file()
+    assert index.abc_for(record) == text
+    CorpusIndex(tmp_path / "idx")  # the cache file beside the index does not break its checksums

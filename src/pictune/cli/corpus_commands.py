@@ -35,7 +35,11 @@ class SourceKind(str, Enum):
 
 
 def _source(
-    kind: SourceKind, path: Path | None, midi_root: Path | None, limit: int | None
+    kind: SourceKind,
+    path: Path | None,
+    midi_root: Path | None,
+    limit: int | None,
+    abc_at_build: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     if kind is SourceKind.builtin:
         return BuiltinSource(limit=limit), {"kind": "builtin", "limit": limit}
@@ -44,11 +48,12 @@ def _source(
     if kind is SourceKind.midicaps:
         if not path.is_file():
             raise InputError(f"no captions file at {path} (MidiCaps ships train.json)")
-        source = MidiCapsSource(path, midi_root, limit=limit)
+        source = MidiCapsSource(path, midi_root, limit=limit, abc_at_build=abc_at_build)
         return source, {
             "kind": "midicaps",
             "captions": str(path.resolve()),
             "midi_root": str(midi_root),
+            "abc_at_build": abc_at_build,
             "limit": limit,
         }
     if not path.is_dir():
@@ -72,6 +77,9 @@ def build(
     ),
     midi_root: Path | None = typer.Option(None, help="midicaps: folder the locations point into."),
     limit: int | None = typer.Option(None, help="Index only the first N records."),
+    abc_at_build: bool = typer.Option(
+        False, "--abc-at-build", help="midicaps: convert every MIDI to ABC now (else on first use)."
+    ),
     approximate: bool | None = typer.Option(
         None, "--approximate/--exact", help="Force IVF or exact search."
     ),
@@ -81,7 +89,7 @@ def build(
     def run() -> None:
         from pictune.models import load_embedder
 
-        source, description = _source(kind, path, midi_root, limit)
+        source, description = _source(kind, path, midi_root, limit, abc_at_build)
         model = load_embedder(embedder)
         dest = resolve_index(name or kind.value)
         dest.parent.mkdir(parents=True, exist_ok=True)
