@@ -28,20 +28,27 @@ def _inputs(backend, image):
     return processor, model, processor(images=[image], text=[prompt], return_tensors="pt")
 
 
+def _eager_reference(model, inputs, tokens):
+    """The paper's computation: eager attention with every step's attentions returned."""
+    model.set_attn_implementation("eager")
+    try:
+        with torch.no_grad():
+            return model.generate(
+                **inputs,
+                max_new_tokens=tokens,
+                do_sample=False,
+                output_attentions=True,
+                return_dict_in_generate=True,
+            )
+    finally:
+        model.set_attn_implementation("sdpa")
+
+
 def test_streamed_map_equals_eager_reference(tiny):
     _, model, inputs = _inputs(tiny, Image.new("RGB", (150, 100), (200, 120, 40)))
     positions = image_token_positions(model, inputs["input_ids"])
     assert len(positions) > 0
-    model.set_attn_implementation("eager")
-    with torch.no_grad():
-        reference = model.generate(
-            **inputs,
-            max_new_tokens=8,
-            do_sample=False,
-            output_attentions=True,
-            return_dict_in_generate=True,
-        )
-    model.set_attn_implementation("sdpa")
+    reference = _eager_reference(model, inputs, 8)
     # The paper's map: for every generated token, every layer, the last query row's attention
     # to the image tokens, averaged over heads, then over layers and tokens.
     per_step = [
@@ -61,16 +68,7 @@ def test_streamed_map_equals_eager_reference(tiny):
 def test_chosen_layers_only(tiny):
     _, model, inputs = _inputs(tiny, Image.new("RGB", (80, 80), (20, 40, 200)))
     positions = image_token_positions(model, inputs["input_ids"])
-    model.set_attn_implementation("eager")
-    with torch.no_grad():
-        reference = model.generate(
-            **inputs,
-            max_new_tokens=4,
-            do_sample=False,
-            output_attentions=True,
-            return_dict_in_generate=True,
-        )
-    model.set_attn_implementation("sdpa")
+    reference = _eager_reference(model, inputs, 4)
     expected = (
         torch.stack(
             [step[1][0, :, -1, positions].double().mean(0) for step in reference.attentions]

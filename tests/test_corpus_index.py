@@ -177,14 +177,16 @@ def test_killed_build_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     assert [r.id for r in index.records(list(range(35)))] == [f"r{i}" for i in range(35)]
 
 
-def test_truncated_vectors_are_detected(tmp_path):
+def _waltz_index(tmp_path):
+    """A 50-record index to damage."""
     dest = tmp_path / "idx"
-    build_index(
-        [record(i, "a waltz") for i in range(50)],
-        FeatureEmbedder(),
-        dest,
-        source_description=DESCRIPTION,
-    )
+    items = [record(i, "a waltz") for i in range(50)]
+    build_index(items, FeatureEmbedder(), dest, source_description=DESCRIPTION)
+    return dest
+
+
+def test_truncated_vectors_are_detected(tmp_path):
+    dest = _waltz_index(tmp_path)
     path = dest / "vectors.npy"
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(CorpusError, match="truncated"):
@@ -192,13 +194,7 @@ def test_truncated_vectors_are_detected(tmp_path):
 
 
 def test_altered_vectors_fail_the_checksum(tmp_path):
-    dest = tmp_path / "idx"
-    build_index(
-        [record(i, "a waltz") for i in range(50)],
-        FeatureEmbedder(),
-        dest,
-        source_description=DESCRIPTION,
-    )
+    dest = _waltz_index(tmp_path)
     path = dest / "vectors.npy"
     data = bytearray(path.read_bytes())
     data[-8:] = b"\x7f" * 8

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pictune.cli.app import app
-from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_index
+from pictune.corpus import CorpusIndex
 from pictune.pipeline import compose_offline
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
@@ -19,15 +19,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
+def run_folder(tmp_path_factory, small_index_folder):
     home = tmp_path_factory.mktemp("report")
-    build_index(
-        BuiltinSource(limit=400),
-        FeatureEmbedder(),
-        home / "idx",
-        source_description={"kind": "builtin", "limit": 400},
-    )
-    compose_offline(EXAMPLE, home / "out", index=CorpusIndex(home / "idx"), seed=1)
+    compose_offline(EXAMPLE, home / "out", index=CorpusIndex(small_index_folder), seed=1)
     return home / "out"
 
 
