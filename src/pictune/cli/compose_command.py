@@ -37,7 +37,9 @@ def compose(
     corpus: str | None = typer.Option(
         None, "--corpus", help="Index name or folder (default builtin)."
     ),
-    k: int | None = typer.Option(None, "--k", min=0, help="References per query (the paper: 1)."),
+    k: int | None = typer.Option(
+        None, "--k", min=0, help="References per query (the paper: 1; offline default 5)."
+    ),
     rounds: int | None = typer.Option(
         None, "--rounds", min=0, help="Refinement rounds (the paper: 1)."
     ),
@@ -142,8 +144,9 @@ def compose(
             err_console.print(f"  {name}…", highlight=False)
 
         result = compose_offline(
-            image, target, prompt=prompt, seed=seed, bars=bars, index=index, progress=stage
-        )
+            image, target, prompt=prompt, seed=seed, bars=bars, k=config.references,
+            rounds=config.rounds, index=index, progress=stage,
+        )  # fmt: skip
         report = result.report
         table = Table(
             title=f"{report['abc'].splitlines()[1][2:]} — {time.perf_counter() - started:.2f} s"

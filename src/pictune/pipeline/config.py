@@ -36,6 +36,7 @@ ENVIRONMENT = {
     "corpus": "PICTUNE_CORPUS",
 }
 BACKENDS = ("offline", "transformers", "openai")
+OFFLINE_REFERENCES = 5  # the offline composer learns phrase shapes from its references
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,20 @@ class RunConfig:
     device: str | None = None
     corpus: str = "builtin"
     embedder: str | None = None  # default: the one the corpus index was built with
-    k: int = 1
+    k: int | None = None  # references per query; None: 1 for a VLM (the paper), 5 offline
     rounds: int = 1
     max_attempts: int = 3
     max_calls: int = 12
     max_seconds: float = 900.0
     temperature: float = 0.7
     max_tokens: int = 2048
+
+    @property
+    def references(self) -> int:
+        """References per query: `k`, else the backend's default."""
+        if self.k is not None:
+            return self.k
+        return OFFLINE_REFERENCES if self.backend == "offline" else 1
 
     def public(self) -> dict[str, Any]:
         """The settings without the API key (for reports and logs)."""
@@ -105,6 +113,13 @@ def load_config(flags: dict[str, Any] | None = None, project: Path | None = None
         )
     except (TypeError, ValueError) as exc:
         raise InputError(f"a setting has the wrong type: {exc}") from exc
+    if config.k is not None:
+        try:
+            config = replace(config, k=int(config.k))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"k must be a whole number, not {config.k!r}") from exc
+    if (config.k is not None and config.k < 0) or config.rounds < 0:
+        raise InputError("k and rounds must be 0 or more")
     if config.backend not in BACKENDS:
         raise InputError(f"unknown backend {config.backend!r}; use {', '.join(BACKENDS)}")
     if config.backend != "offline" and not config.model:
@@ -150,7 +165,7 @@ class ComposerFactory:
 
         config = self.config
         settings = Settings(
-            k=config.k,
+            k=config.references,
             rounds=config.rounds,
             max_attempts=config.max_attempts,
             max_calls=config.max_calls,

@@ -1,7 +1,8 @@
 """compose_offline(): a picture → a new piece, with the offline (analytic) composer.
 
 Stages: load image → analyse → plan → retrieve references → learn + compose → validate →
-render (MIDI, WAV, SVG) → explain (motivation, heat-map) → report.json."""
+refine (metrics against the references' ranges; bounded) → render (MIDI, WAV, SVG) →
+explain (motivation, heat-map, consistency claims) → report.json."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pictune import __version__
-from pictune.abc.playable import make_playable
+from pictune.abc.playable import PlayableTune, make_playable
 from pictune.corpus import (
     BuiltinSource,
     CorpusIndex,
@@ -23,12 +24,15 @@ from pictune.corpus import (
     index_root,
     retrieve,
 )
+from pictune.corpus.profile import metric_profile
 from pictune.corpus.records import CorpusError
-from pictune.errors import AbcError
+from pictune.errors import AbcError, InputError
+from pictune.explain.consistency import check_motivation
 from pictune.explain.heatmap import save_heatmap
 from pictune.explain.report import build_report
 from pictune.models.offline.analysis import analyse
 from pictune.models.offline.composer import (
+    GeneratedPiece,
     compose_piece,
     counts_summary,
     longest_shared_run,
@@ -36,14 +40,17 @@ from pictune.models.offline.composer import (
 )
 from pictune.models.offline.explanation import heat_grid, motivation
 from pictune.models.offline.image import load_image
-from pictune.models.offline.melody import melody_line
-from pictune.models.offline.plan import plan_from_analysis
+from pictune.models.offline.melody import MelodyModel, melody_line
+from pictune.models.offline.plan import MusicalPlan, plan_from_analysis
+from pictune.models.offline.revise import revise_plan
 from pictune.models.offline.theory import Key
 from pictune.music.export import export_tune
-from pictune.music.metrics import compute_metrics
+from pictune.music.metrics import Metrics, compute_metrics
 from pictune.music.score import Score
+from pictune.pipeline.config import OFFLINE_REFERENCES
+from pictune.pipeline.feedback import Range, distance, reference_ranges
 
-REFERENCES = 5
+ROUNDS = 1  # refinement rounds, as the paper
 NOVELTY_RUN = 8
 MAX_NOVELTY_TRIES = 6
 Progress = Callable[[str], None]
@@ -90,6 +97,71 @@ def _title(analysis: Any, plan: Any) -> str:
     return f"{colour.replace('dark ', 'Deep ').replace('pale ', 'Pale ').title()} {form}"
 
 
+@dataclass
+class _Draft:
+    plan: MusicalPlan
+    piece: GeneratedPiece
+    tune: PlayableTune
+    metrics: Metrics | None
+    novelty: dict[str, Any]
+    distance: float
+
+
+def _draft(
+    plan: MusicalPlan,
+    model: MelodyModel,
+    seed: int,
+    title: str,
+    reference_lines: list[list[tuple[int, int]]],
+    ranges: dict[str, Range],
+) -> _Draft:
+    """One piece for `plan`, redrawn (bounded) while it copies a reference, then measured."""
+    novelty: dict[str, Any] = {}
+    for attempt in range(MAX_NOVELTY_TRIES):
+        piece = compose_piece(plan, model, seed + attempt, title)
+        shared = max(
+            (longest_shared_run(piece.melody, line) for line in reference_lines), default=0
+        )
+        novelty = {
+            "longest_shared_run": shared if reference_lines else None,
+            "attempts": attempt + 1,
+        }
+        if shared < NOVELTY_RUN:
+            break
+    tune = make_playable(piece.abc)
+    if not tune.ok:
+        raise AbcError(f"the composer wrote invalid ABC: {tune.validation.errors[0]}")
+    metrics = (
+        compute_metrics(Score.from_midi(tune.validation.midi)) if tune.validation.midi else None
+    )
+    score = distance(metrics, ranges) if metrics else float("inf")
+    return _Draft(plan, piece, tune, metrics, novelty, score)
+
+
+def _outside(metrics: Metrics | None, ranges: dict[str, Range]) -> dict[str, str]:
+    """Each metric outside its band, and on which side."""
+    if metrics is None:
+        return {}
+    sides = {}
+    for name, span in ranges.items():
+        value = getattr(metrics, name)
+        if value is not None and float(value) > span.high:
+            sides[name] = "high"
+        elif value is not None and float(value) < span.low:
+            sides[name] = "low"
+    return sides
+
+
+def _round_entry(number: int, draft: _Draft, changes: list[str], accepted: bool) -> dict[str, Any]:
+    return {
+        "round": number,
+        "changes": changes,
+        "metrics": draft.metrics.to_dict() if draft.metrics else None,
+        "distance": round(draft.distance, 6),
+        "accepted": accepted,
+    }
+
+
 def compose_offline(
     image_path: str | Path,
     out_dir: str | Path,
@@ -97,11 +169,20 @@ def compose_offline(
     prompt: str | None = None,
     seed: int = 0,
     bars: int = 16,
+    k: int = OFFLINE_REFERENCES,
+    rounds: int = ROUNDS,
     index: CorpusIndex | None = None,
     progress: Progress | None = None,
     render: tuple[str, ...] = ("abc", "mid", "wav", "svg"),
 ) -> OfflineComposition:
-    """Compose a piece for the image at `image_path`; write its files into `out_dir`."""
+    """Compose a piece for the image at `image_path`; write its files into `out_dir`.
+
+    `k` references are retrieved (0: none; the melody model then learns from the corpus
+    alone and the corpus's metric bands are the refinement target); up to `rounds` refinement
+    rounds revise the plan where the draft's metrics fall outside the references' ranges,
+    keeping a revision only when it comes closer."""
+    if k < 0 or rounds < 0:
+        raise InputError("k and rounds must be 0 or more")
     say = progress or (lambda stage: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -120,32 +201,48 @@ def compose_offline(
     say("retrieve")
     index = index or ensure_builtin_index()
     query = plan.description()
-    hits = retrieve(
-        index, FeatureEmbedder(), text=query, per_query=REFERENCES, filters={"meter": plan.meter}
-    )
-    if not hits:
-        hits = retrieve(index, FeatureEmbedder(), text=query, per_query=REFERENCES)
+    hits = []
+    if k > 0:
+        hits = retrieve(
+            index, FeatureEmbedder(), text=query, per_query=k, filters={"meter": plan.meter}
+        )
+        if not hits:
+            hits = retrieve(index, FeatureEmbedder(), text=query, per_query=k)
     references = [h.record for h in hits]
     lap("retrieve")
     say("compose")
     model = training_model(index, plan, references)
-    reference_lines = _reference_melodies(index, references)
+    reference_lines, reference_metrics = _reference_music(index, references)
+    if reference_metrics:
+        ranges, ranges_from = reference_ranges(reference_metrics), "references"
+    else:
+        profile = metric_profile(index)
+        ranges = {n: Range(*profile.band(n)) for n in profile.values if profile.values[n].size}
+        ranges_from = f"corpus (10th–90th percentile of {profile.tunes} tunes)"
     title = _title(analysis, plan)
-    novelty = {}
-    for attempt in range(MAX_NOVELTY_TRIES):
-        piece = compose_piece(plan, model, seed * 1000 + attempt, title)
-        shared = max(
-            (longest_shared_run(piece.melody, line) for line in reference_lines), default=0
-        )
-        novelty = {"longest_shared_run": shared, "attempts": attempt + 1}
-        if shared < NOVELTY_RUN:
-            break
+    best = first = _draft(plan, model, seed * 1000, title, reference_lines, ranges)
+    history = [_round_entry(0, first, [], True)]
+    stopped = "no refinement asked" if rounds == 0 else f"{rounds} round(s) done"
     lap("compose")
-    say("validate")
-    tune = make_playable(piece.abc)
-    if not tune.ok:
-        raise AbcError(f"the composer wrote invalid ABC: {tune.validation.errors[0]}")
-    lap("validate")
+    say("refine")
+    for number in range(1, rounds + 1):
+        outside = _outside(best.metrics, ranges)
+        if not outside:
+            stopped = "every metric inside its band"
+            break
+        revised, changes = revise_plan(best.plan, outside)
+        if not changes:
+            stopped = "no plan setting moves the metrics outside their bands"
+            break
+        draft = _draft(revised, model, seed * 1000 + 100 * number, title, reference_lines, ranges)
+        better = draft.distance < best.distance
+        history.append(_round_entry(number, draft, changes, better))
+        if not better:
+            stopped = f"round {number} did not come closer"
+            break
+        best = draft
+    plan, tune, metrics = best.plan, best.tune, best.metrics
+    lap("refine")
     say("render")
     out = Path(out_dir)
     exported = export_tune(tune.abc, out, formats=render)
@@ -153,13 +250,12 @@ def compose_offline(
     say("explain")
     grid = heat_grid(analysis, plan)
     heatmap = save_heatmap(image, grid, out / "heatmap.png")
-    text = motivation(analysis, plan, [r.tags.get("title") or r.id for r in references])
-    (out / "motivation.txt").write_text(text + "\n", "utf-8")
-    metrics = (
-        compute_metrics(Score.from_midi(tune.validation.midi or b""))
-        if tune.validation.midi
-        else None
+    changes = [c for entry in history if entry["accepted"] for c in entry["changes"]]
+    text = motivation(
+        analysis, plan, [r.tags.get("title") or r.id for r in references], revisions=changes
     )
+    (out / "motivation.txt").write_text(text + "\n", "utf-8")
+    claims = [c.to_dict() for c in check_motivation(text, tune.abc)]
     lap("explain")
     report = {
         "pictune_version": __version__,
@@ -168,6 +264,8 @@ def compose_offline(
         "prompt": prompt,
         "seed": seed,
         "bars": plan.bars,
+        "settings": {"k": k, "rounds": rounds},
+        "model_calls": 0,
         "measurements": analysis.to_dict(),
         "plan": plan.to_dict(),
         "retrieval": {
@@ -185,12 +283,20 @@ def compose_offline(
             ],
         },
         "model": counts_summary(model),
-        "form": piece.form,
-        "novelty": novelty,
+        "form": best.piece.form,
+        "novelty": best.novelty,
+        "refinement": {
+            "ranges_from": ranges_from,
+            "ranges": {n: [r.low, r.high] for n, r in ranges.items()},
+            "rounds": history,
+            "chosen": history.index(next(h for h in reversed(history) if h["accepted"])),
+            "stopped": stopped,
+        },
         "abc": tune.abc,
         "repairs": [f.to_dict() for f in tune.fixes],
         "metrics": metrics.to_dict() if metrics else None,
         "motivation": text,
+        "claims": claims,
         "heatmap": {"grid": grid.round(6).tolist(), "rows": grid.shape[0], "cols": grid.shape[1]},
         "engines": exported.engines,
         "timings_s": timings,
@@ -208,21 +314,25 @@ def compose_offline(
     return OfflineComposition(tune.abc, text, report, files)
 
 
-def _reference_melodies(index: CorpusIndex, references: list[Any]) -> list[list[tuple[int, int]]]:
-    """Each reference's top line as (pitch, duration in sixteenths), for the novelty check."""
+def _reference_music(
+    index: CorpusIndex, references: list[Any]
+) -> tuple[list[list[tuple[int, int]]], list[Metrics]]:
+    """Each reference's top line as (pitch, duration in sixteenths), for the novelty check,
+    and its metrics, for the refinement ranges."""
     from pictune.abc.convert import abc_to_midi_many
 
-    lines = []
+    lines, measured = [], []
     tunes = [index.abc_for(r) for r in references]
     for record, conversion in zip(references, abc_to_midi_many(tunes), strict=True):
         if conversion.midi is None:
             continue
+        score = Score.from_midi(conversion.midi)
+        measured.append(compute_metrics(score))
         words = str(record.tags.get("key", "C major")).split()
         try:
             key = Key(words[0], "minor" if "minor" in words else "major")
         except (KeyError, IndexError):
             continue
-        score = Score.from_midi(conversion.midi)
         line = melody_line(score, key)
         lines.append([(key.pitch(d), t) for _, d, t in line])
-    return lines
+    return lines, measured

@@ -110,9 +110,9 @@ class _Writer:
         self.bar = BAR_SIXTEENTHS.get(plan.meter, 16)
         self.beat = BEAT_SIXTEENTHS.get(plan.meter, 4)
         centre = self.key.degree_of(plan.melody_centre)
-        # About an octave for the tune: with the accompaniment close below it, the whole piece
-        # spans under 20 semitones, like the corpus's melodies.
-        self.low, self.high = centre - 3, centre + 3
+        # About an octave for the tune at the default span of 3 degrees: with the
+        # accompaniment close below it, the piece spans under 20 semitones, like the corpus.
+        self.low, self.high = centre - plan.melody_span, centre + plan.melody_span
         self.target = max(1.0, self.beat / max(plan.notes_per_beat, 0.5))
 
     def _weight(
@@ -341,12 +341,22 @@ def _accompaniment(
     ordered = sorted(names, key=key.pitch)
     triad = "[" + "".join(names[d] for d in ordered) + "]"
     bass, other = names[ordered[0]], names[ordered[-1]]
+    if plan.texture == "bass":  # a bass note on the downbeat, then the melody alone
+        beat = BEAT_SIXTEENTHS.get(plan.meter, 4)
+        if last or bar16 <= beat:
+            return f"{bass}{length_suffix(bar16)}"
+        return f"{bass}{length_suffix(beat)} z{length_suffix(bar16 - beat)}"
     if last:
-        return f"{triad}{length_suffix(bar16)}"
+        return f"{bass if plan.texture == 'light' else triad}{length_suffix(bar16)}"
     if BEAT_SIXTEENTHS.get(plan.meter, 4) == 6:  # compound time: bass, then chord, per beat
+        upper = other if plan.texture == "light" else triad
         return " ".join(
-            f"{bass}{length_suffix(2)} {triad}{length_suffix(4)}" for _ in range(bar16 // 6)
+            f"{bass}{length_suffix(2)} {upper}{length_suffix(4)}" for _ in range(bar16 // 6)
         )
+    if plan.texture == "light":  # bass and single chord notes, no triads
+        tones = [names[d] for d in ordered]
+        pattern = [bass, tones[1], other, tones[1]][: max(1, bar16 // 4)]
+        return " ".join(f"{note}{length_suffix(4)}" for note in pattern)
     # 4/4: bass, chord, upper note, chord; other simple meters: bass, then chords.
     pattern = [bass, triad, other, triad] if bar16 == 16 else [bass] + [triad] * (bar16 // 4 - 1)
     return " ".join(f"{note}{length_suffix(4)}" for note in pattern)

@@ -15,8 +15,14 @@ def _level(value: float, words: tuple[str, str, str]) -> str:
     return words[0] if value < 0.35 else words[1] if value < 0.6 else words[2]
 
 
-def motivation(analysis: ImageAnalysis, plan: MusicalPlan, references: list[str]) -> str:
-    """Sentences naming each measurement and the musical choice it drove."""
+def motivation(
+    analysis: ImageAnalysis,
+    plan: MusicalPlan,
+    references: list[str],
+    revisions: list[str] | None = None,
+) -> str:
+    """Sentences naming each measurement and the musical choice it drove, and the revisions
+    refinement made after measuring the first draft."""
     colours = ", ".join(f"{c.name} ({c.share:.0%})" for c in analysis.palette[:3])
     light = _level(analysis.brightness, ("dark", "moderately lit", "bright"))
     saturated = _level(analysis.saturation, ("muted", "moderately saturated", "vivid"))
@@ -51,6 +57,14 @@ def motivation(analysis: ImageAnalysis, plan: MusicalPlan, references: list[str]
             + "; ".join(references[:3])
             + ", "
             "and no run of eight notes is copied from them."
+        )
+    if revisions:
+        sentences.append(
+            "Measured against "
+            + ("those tunes" if references else "the corpus")
+            + ", the first draft was revised: "
+            + "; ".join(revisions)
+            + "."
         )
     return " ".join(sentences)
 

@@ -54,6 +54,7 @@ INSTRUMENTS = {
     "clarinet": 71, "flute": 73, "recorder": 74, "pan flute": 75, "whistle": 78, "fiddle": 40,
 }  # fmt: skip
 PROGRAM_NAMES = {v: k for k, v in INSTRUMENTS.items()}
+TEXTURES = ("chords", "light", "bass")  # triads; bass and single notes; downbeat bass only
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class MusicalPlan:
     valence: float
     arousal: float
     overrides: dict[str, str] = field(default_factory=dict)
+    melody_span: int = 3  # scale degrees the tune may move either side of its centre
+    texture: str = "chords"  # accompaniment: one of TEXTURES, fullest first
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

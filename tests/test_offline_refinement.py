@@ -1,0 +1,184 @@
+"""The offline composer's retrieval depth (k) and its metric-driven refinement rounds, and
+the corpus metric profile that is their yardstick when nothing is retrieved."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pictune.abc import validate
+from pictune.corpus import CorpusIndex
+from pictune.corpus.profile import metric_profile
+from pictune.errors import InputError
+from pictune.models.offline.analysis import analyse
+from pictune.models.offline.composer import compose_piece, training_model
+from pictune.models.offline.image import load_image
+from pictune.models.offline.plan import TEXTURES, plan_from_analysis
+from pictune.models.offline.revise import SPAN_LIMITS, revise_plan
+from pictune.music.metrics import REFINEMENT_METRICS
+from pictune.pipeline import compose_offline
+
+EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
+
+
+@pytest.fixture(scope="module")
+def index(small_index_folder):
+    return CorpusIndex(small_index_folder)
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_from_analysis(analyse(load_image(EXAMPLE)))
+
+
+def compose(index, folder, **options):
+    return compose_offline(EXAMPLE, folder, index=index, render=("abc",), **options).report
+
+
+def test_k_zero_retrieves_nothing_and_refines_towards_the_corpus(index, tmp_path):
+    report = compose(index, tmp_path, k=0, rounds=1)
+    assert report["retrieval"]["references"] == []
+    assert report["novelty"]["longest_shared_run"] is None  # nothing to copy from
+    assert report["refinement"]["ranges_from"].startswith("corpus")
+    assert "learned from tunes such as" not in report["motivation"]
+
+
+def test_k_sets_the_number_of_references(index, tmp_path):
+    one = compose(index, tmp_path / "one", k=1, rounds=0)
+    five = compose(index, tmp_path / "five", k=5, rounds=0)
+    assert len(one["retrieval"]["references"]) == 1
+    assert len(five["retrieval"]["references"]) == 5
+    assert five["refinement"]["ranges_from"] == "references"
+    assert five["settings"] == {"k": 5, "rounds": 0}
+
+
+def test_no_rounds_keeps_the_first_draft(index, tmp_path):
+    report = compose(index, tmp_path, rounds=0)
+    rounds = report["refinement"]["rounds"]
+    assert len(rounds) == 1 and report["refinement"]["chosen"] == 0
+    assert report["refinement"]["stopped"] == "no refinement asked"
+    assert report["metrics"] == rounds[0]["metrics"]
+
+
+def test_a_revision_is_kept_only_when_it_comes_closer(index, tmp_path):
+    report = compose(index, tmp_path, rounds=3)
+    rounds = report["refinement"]["rounds"]
+    assert 1 <= len(rounds) <= 4
+    kept = rounds[0]
+    for entry in rounds[1:]:
+        assert entry["changes"], "every revision says what it changed"
+        assert entry["accepted"] == (entry["distance"] < kept["distance"])
+        if entry["accepted"]:
+            kept = entry
+    chosen = rounds[report["refinement"]["chosen"]]
+    assert chosen is kept or chosen == kept
+    assert report["metrics"] == chosen["metrics"]
+    assert chosen["distance"] <= rounds[0]["distance"]
+    # The example's first draft (melody over triads) is thicker than any folk reference.
+    assert rounds[1]["changes"], "the first draft lies outside the references' ranges"
+
+
+def test_kept_revisions_are_explained_in_the_motivation(index, tmp_path):
+    report = compose(index, tmp_path, rounds=1)
+    second = report["refinement"]["rounds"][1:]
+    if second and second[0]["accepted"]:
+        assert "the first draft was revised" in report["motivation"]
+        assert report["plan"] != report["refinement"]["rounds"][0]  # the revised plan is kept
+
+
+def test_same_settings_same_piece(index, tmp_path):
+    first = compose(index, tmp_path / "a", k=2, rounds=2, seed=4)
+    second = compose(index, tmp_path / "b", k=2, rounds=2, seed=4)
+    assert first["abc"] == second["abc"]
+    assert first["refinement"]["rounds"] == second["refinement"]["rounds"]
+
+
+@pytest.mark.parametrize("options", [{"k": -1}, {"rounds": -2}])
+def test_negative_k_or_rounds_is_refused(index, tmp_path, options):
+    with pytest.raises(InputError, match="0 or more"):
+        compose(index, tmp_path, **options)
+
+
+def test_the_report_carries_checked_motivation_claims(index, tmp_path):
+    report = compose(index, tmp_path)
+    assert report["claims"], "the offline motivation names key, tempo and meter"
+    assert all(
+        c["verdict"] in ("consistent", "inconsistent", "unchecked") for c in report["claims"]
+    )
+    assert report["model_calls"] == 0
+
+
+@pytest.mark.parametrize("texture", TEXTURES)
+@pytest.mark.parametrize("meter", ["4/4", "3/4", "6/8", "2/4", "9/8", "12/8"])
+def test_every_texture_writes_valid_abc_in_every_meter(index, plan, texture, meter):
+    varied = replace(plan, meter=meter, texture=texture)
+    piece = compose_piece(varied, training_model(index, varied, []), 3, "Test")
+    result = validate(piece.abc)
+    assert result.ok, result.errors[:2]
+
+
+def test_thinner_textures_sound_fewer_notes_at_once(index, plan):
+    from pictune.music.metrics import compute_metrics
+    from pictune.music.score import Score
+
+    model = training_model(index, plan, [])
+    polyphony = [
+        compute_metrics(
+            Score.from_abc(compose_piece(replace(plan, texture=t), model, 1, "T").abc)
+        ).polyphony
+        for t in TEXTURES
+    ]
+    assert polyphony == sorted(polyphony, reverse=True) and polyphony[0] > polyphony[-1]
+
+
+def test_revise_plan_moves_each_setting_the_right_way(plan):
+    wider, changes = revise_plan(plan, {"pitch_range": "low", "pitch_entropy": "low"})
+    assert wider.melody_span == plan.melody_span + 1 and "wider" in changes[0]
+    narrower, _ = revise_plan(plan, {"n_pitches_used": "high"})
+    assert narrower.melody_span == plan.melody_span - 1
+    thinner, changes = revise_plan(plan, {"polyphony": "high"})
+    assert thinner.texture == TEXTURES[TEXTURES.index(plan.texture) + 1]
+    denser, _ = revise_plan(plan, {"empty_beat_rate": "high"})
+    assert denser.notes_per_beat > plan.notes_per_beat
+
+
+def test_revise_plan_stops_at_its_limits_and_on_unmovable_metrics(plan):
+    narrowest = replace(plan, melody_span=SPAN_LIMITS[0], texture=TEXTURES[-1])
+    same, changes = revise_plan(narrowest, {"pitch_range": "high", "polyphony": "high"})
+    assert same == narrowest and changes == []
+    same, changes = revise_plan(plan, {"scale_consistency": "low", "pitch_class_entropy": "high"})
+    assert same == plan and changes == []
+
+
+def test_metric_profile_is_measured_once_and_cached_beside_the_index(small_index_folder):
+    import pictune.corpus.profile as profile_module
+
+    index = CorpusIndex(small_index_folder)
+    profile = metric_profile(index, sample=120, seed=3)
+    assert profile.tunes > 100 and set(profile.values) == set(REFINEMENT_METRICS)
+    cached = small_index_folder / "metric-profile-120-3.json"
+    assert json.loads(cached.read_text())["tunes"] == profile.tunes
+    profile_module._profiles.clear()
+    again = metric_profile(index, sample=120, seed=3)
+    assert all((again.values[n] == profile.values[n]).all() for n in REFINEMENT_METRICS)
+    low, high = profile.band("pitch_range")
+    assert low <= high
+
+
+def test_metric_profile_works_in_a_read_only_index_folder(small_index_folder, tmp_path):
+    import shutil
+
+    import pictune.corpus.profile as profile_module
+
+    copy = tmp_path / "ro"
+    shutil.copytree(small_index_folder, copy)
+    copy.chmod(0o555)
+    try:
+        profile_module._profiles.clear()
+        profile = metric_profile(CorpusIndex(copy), sample=50, seed=9)
+        assert profile.tunes > 40
+    finally:
+        copy.chmod(0o755)
