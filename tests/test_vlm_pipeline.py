@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -35,62 +32,6 @@ M:3/4
 d,2 F2 A2|[d4 c2|B2 G2 E2|D6|]
 ```
 The calm sea."""
-
-
-class Script:
-    """Scripted replies: (status, content or error body, delay seconds)."""
-
-    def __init__(self, replies):
-        self.replies = list(replies)
-        self.requests: list[dict] = []
-
-
-@pytest.fixture
-def server():
-    state = Script([])
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):  # keep test output quiet
-            pass
-
-        def do_POST(self):
-            length = int(self.headers["Content-Length"])
-            state.requests.append(
-                {
-                    "path": self.path,
-                    "auth": self.headers.get("Authorization"),
-                    "body": json.loads(self.rfile.read(length)),
-                }
-            )
-            status, content, delay = (
-                state.replies.pop(0) if state.replies else (500, "script exhausted", 0)
-            )
-            time.sleep(delay)
-            if status == 200:
-                body = {
-                    "model": "fake-vlm",
-                    "choices": [{"message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 20},
-                }
-            else:
-                body = {"error": {"message": content}}
-            data = json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture(scope="module")

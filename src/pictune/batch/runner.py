@@ -2,22 +2,26 @@
 
 Each picture gets its own output folder; a `.done` marker is written last, so a run that
 was killed resumes by skipping finished pictures and redoing unfinished ones. One failing
-picture never stops the batch: it is listed in `summary.json` with its error."""
+picture never stops the batch: it is listed in `summary.json` with its error. The same
+job runs in a local process pool here, or on a Ray cluster (`pictune.batch.ray_runner`)."""
 
 from __future__ import annotations
 
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pictune.pipeline.config import RunConfig
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 DONE = ".done"
-_index: Any = None
+Outcome = tuple[str, str | None, float]  # picture, error (None when composed), seconds
+_worker: PictureComposer | None = None
 
 
 @dataclass
@@ -37,6 +41,66 @@ class BatchSummary:
         return {**asdict(self), "throughput_per_s": round(self.throughput, 3)}
 
 
+@dataclass(frozen=True)
+class BatchJob:
+    """What every worker needs to compose any picture of the batch (sent to each worker)."""
+
+    config: RunConfig = field(default_factory=RunConfig)
+    index_folder: str | None = None  # the offline composer's index (default: builtin)
+    prompt: str | None = None
+    seed: int = 0
+
+
+class PictureComposer:
+    """Composes one picture at a time, with the index or the model opened once."""
+
+    def __init__(self, job: BatchJob) -> None:
+        self.job = job
+        if job.config.backend == "offline":
+            from pictune.corpus import CorpusIndex
+            from pictune.pipeline.offline import ensure_builtin_index
+
+            self.index = (
+                CorpusIndex(Path(job.index_folder)) if job.index_folder else ensure_builtin_index()
+            )
+        else:
+            from pictune.pipeline.config import ComposerFactory
+
+            self.factory = ComposerFactory(job.config)
+
+    def _compose(self, image: str, out: str) -> None:
+        job = self.job
+        if job.config.backend == "offline":
+            from pictune.pipeline.offline import compose_offline
+
+            compose_offline(image, out, prompt=job.prompt, seed=job.seed, index=self.index,
+                            k=job.config.references, rounds=job.config.rounds)  # fmt: skip
+            return
+        composition = self.factory(job.seed).compose(image, job.prompt)
+        composition.save(out)
+        if not composition.ok:
+            raise _CompositionFailedError(composition.status)
+
+    def __call__(self, image: str, out: str) -> Outcome:
+        from pictune.errors import PictuneError
+
+        started = time.perf_counter()
+        try:
+            self._compose(image, out)
+        except (PictuneError, _CompositionFailedError) as exc:
+            return image, str(exc).splitlines()[0], time.perf_counter() - started
+        except Exception as exc:  # one picture must never stop the batch
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            return image, error, time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        Path(out, DONE).write_text(json.dumps({"seconds": seconds}), "utf-8")
+        return image, None, seconds
+
+
+class _CompositionFailedError(Exception):
+    """A VLM run that ended without a playable tune (its attempts are saved)."""
+
+
 def find_images(folder: Path) -> list[Path]:
     """Every picture under `folder`, in a stable order."""
     return sorted(
@@ -49,28 +113,55 @@ def output_folder(image: Path, images_dir: Path, out_dir: Path) -> Path:
     return out_dir / relative.parent / relative.stem
 
 
-def _open_index(index_folder: str) -> None:
-    global _index
-    from pictune.corpus import CorpusIndex
+def plan_batch(images_dir: Path, out_dir: Path) -> tuple[BatchSummary, list[tuple[str, str]]]:
+    """The summary so far (finished pictures skipped) and the (picture, folder) pairs to do."""
+    images = find_images(images_dir)
+    summary = BatchSummary(total=len(images))
+    todo = []
+    for image in images:
+        folder = output_folder(image, images_dir, out_dir)
+        if (folder / DONE).is_file():
+            summary.skipped += 1
+        else:
+            todo.append((str(image), str(folder)))
+    return summary, todo
 
-    _index = CorpusIndex(Path(index_folder))
+
+def collect(
+    outcomes: Iterable[Outcome],
+    summary: BatchSummary,
+    images_dir: Path,
+    out_dir: Path,
+    started: float,
+    progress: Callable[[BatchSummary], None] | None = None,
+) -> BatchSummary:
+    """Count the outcomes as they arrive (the run began at `started`, a perf_counter time),
+    then write `summary.json`."""
+    for name, error, _ in outcomes:
+        if error is None:
+            summary.done += 1
+        else:
+            summary.failed.append(
+                {"image": str(Path(name).relative_to(images_dir)), "error": error}
+            )
+        summary.seconds = time.perf_counter() - started
+        if progress:
+            progress(summary)
+    summary.seconds = time.perf_counter() - started
+    summary.failed.sort(key=lambda f: f["image"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=1), "utf-8")
+    return summary
 
 
-def _compose_one(
-    image: str, out: str, prompt: str | None, seed: int
-) -> tuple[str, str | None, float]:
-    from pictune.errors import PictuneError
-    from pictune.pipeline.offline import compose_offline
+def _start_worker(job: BatchJob) -> None:
+    global _worker
+    _worker = PictureComposer(job)
 
-    started = time.perf_counter()
-    try:
-        compose_offline(image, out, prompt=prompt, seed=seed, index=_index)
-    except PictuneError as exc:
-        return image, str(exc).splitlines()[0], time.perf_counter() - started
-    except Exception as exc:  # one picture must never stop the batch
-        return image, f"internal error: {type(exc).__name__}: {exc}", time.perf_counter() - started
-    Path(out, DONE).write_text(json.dumps({"seconds": time.perf_counter() - started}), "utf-8")
-    return image, None, time.perf_counter() - started
+
+def _compose_one(image: str, out: str) -> Outcome:
+    assert _worker is not None, "the pool's initializer did not run"
+    return _worker(image, out)
 
 
 def run_batch(
@@ -81,43 +172,23 @@ def run_batch(
     prompt: str | None = None,
     seed: int = 0,
     index_folder: Path | None = None,
+    config: RunConfig | None = None,
     progress: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
-    """Compose every picture under `images_dir` into `out_dir` with `workers` processes."""
+    """Compose every picture under `images_dir` into `out_dir` with `workers` processes
+    (default: one per core for the offline composer, one for a model backend)."""
     from pictune.pipeline.offline import ensure_builtin_index
 
-    index_folder = index_folder or ensure_builtin_index().folder
-    images = find_images(images_dir)
-    summary = BatchSummary(total=len(images))
-    todo = []
-    for image in images:
-        folder = output_folder(image, images_dir, out_dir)
-        if (folder / DONE).is_file():
-            summary.skipped += 1
-        else:
-            todo.append((image, folder))
+    config = config or RunConfig()
+    if config.backend == "offline":
+        index_folder = index_folder or ensure_builtin_index().folder
+    job = BatchJob(config, str(index_folder) if index_folder else None, prompt, seed)
+    summary, todo = plan_batch(images_dir, out_dir)
+    default = os.cpu_count() or 1 if config.backend == "offline" else 1
     started = time.perf_counter()
-    count = max(1, workers or os.cpu_count() or 1)
     with ProcessPoolExecutor(
-        max_workers=count, initializer=_open_index, initargs=(str(index_folder),)
+        max_workers=max(1, workers or default), initializer=_start_worker, initargs=(job,)
     ) as pool:
-        futures = [
-            pool.submit(_compose_one, str(image), str(folder), prompt, seed)
-            for image, folder in todo
-        ]
-        for future in as_completed(futures):
-            name, error, _ = future.result()
-            if error is None:
-                summary.done += 1
-            else:
-                summary.failed.append(
-                    {"image": str(Path(name).relative_to(images_dir)), "error": error}
-                )
-            summary.seconds = time.perf_counter() - started
-            if progress:
-                progress(summary)
-    summary.seconds = time.perf_counter() - started
-    summary.failed.sort(key=lambda f: f["image"])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=1), "utf-8")
-    return summary
+        futures = [pool.submit(_compose_one, image, folder) for image, folder in todo]
+        outcomes = (f.result() for f in as_completed(futures))
+        return collect(outcomes, summary, images_dir, out_dir, started, progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -19,14 +20,32 @@ def batch(
     ),
     prompt: str | None = typer.Option(None, "--prompt", help="The same words for every picture."),
     seed: int = typer.Option(0, "--seed"),
+    config: Path | None = typer.Option(
+        None, "--config", help="A pictune.toml naming the backend and model (else ./pictune.toml)."
+    ),
+    ray: str | None = typer.Option(
+        None,
+        "--ray",
+        help="Run on Ray: bare --ray joins a running cluster or starts one here; or ray://HOST:10001, HOST:6379, local.",
+    ),
+    gpus_per_actor: float | None = typer.Option(
+        None,
+        "--gpus-per-actor",
+        min=0,
+        help="With --ray: GPUs each actor asks for (default: 1 for transformers on a GPU cluster, else 0).",
+    ),
 ) -> None:
     """Compose music for every picture; a rerun skips finished pictures."""
 
     def run() -> None:
-        from pictune.batch import find_images, run_batch
+        from pictune.batch import find_images, run_batch, run_batch_on_ray
+        from pictune.pipeline.config import load_config
 
         if not images_dir.is_dir():
             raise InputError(f"{images_dir} is not a folder")
+        if config is not None and not config.is_file():
+            raise InputError(f"no such settings file: {config}")
+        settings = load_config({}, project=config)
         total = len(find_images(images_dir))
         if total == 0:
             raise InputError(f"no pictures in {images_dir}")
@@ -47,9 +66,19 @@ def batch(
                     rate=f"{summary.throughput:.1f}/s",
                 )
 
-            summary = run_batch(
-                images_dir, out, workers=workers, prompt=prompt, seed=seed, progress=update
-            )
+            options: dict[str, Any] = {
+                "workers": workers,
+                "prompt": prompt,
+                "seed": seed,
+                "config": settings,
+                "progress": update,
+            }
+            if ray is None:
+                summary = run_batch(images_dir, out, **options)
+            else:
+                summary = run_batch_on_ray(
+                    images_dir, out, address=ray, gpus_per_actor=gpus_per_actor, **options
+                )
         console.print(
             f"{summary.done} composed, {summary.skipped} already done, {len(summary.failed)} failed "
             f"in {summary.seconds:.1f} s ({summary.throughput:.2f}/s); summary in {out / 'summary.json'}",
