@@ -10,8 +10,20 @@ import pytest
 SRC = Path(__file__).parents[1] / "src" / "pictune"
 # `explain` sits below `pipeline`: the pipeline runs explanation as one of its stages, and
 # explanations take plain records, never the pipeline's objects. The command line is the
-# outermost shell: `pictune serve` starts the web app, `pictune batch` the batch runner.
-ORDER = ["abc", "music", "corpus", "models", "explain", "pipeline", "web", "batch", "cli"]
+# outermost shell: `pictune serve` starts the web app, `pictune batch` the batch runner,
+# `pictune eval` the evaluation (which finds pictures as batch does).
+ORDER = [
+    "abc",
+    "music",
+    "corpus",
+    "models",
+    "explain",
+    "pipeline",
+    "web",
+    "batch",
+    "evaluation",
+    "cli",
+]
 
 
 def imported_layers(path: Path) -> set[str]:

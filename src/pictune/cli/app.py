@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import sys
 
 import typer
 
@@ -11,6 +13,7 @@ from pictune.cli import abc_commands, corpus_commands
 from pictune.cli.batch_command import batch
 from pictune.cli.compose_command import compose
 from pictune.cli.demo import demo
+from pictune.cli.eval_command import evaluate_command
 from pictune.cli.explain_command import explain
 from pictune.cli.metrics_commands import metrics
 from pictune.cli.output import State
@@ -30,6 +33,7 @@ app.command()(metrics)
 app.command()(explain)
 app.command()(serve)
 app.command()(batch)
+app.command("eval")(evaluate_command)
 app.command()(demo)
 
 
@@ -53,5 +57,35 @@ def main_options(
     )
 
 
+RAY_ADDRESS = re.compile(r"^(auto|local|[a-z]+://\S+|[\w.-]+:\d+)$")
+
+
+def normalise_argv(args: list[str]) -> list[str]:
+    """Two spellings the option parser cannot express: several terms after one `--vary`
+    (`--vary k=0,5 rounds=0,1`) and `--ray` without an address (a local or running cluster)."""
+    result: list[str] = []
+    position = 0
+    while position < len(args):
+        word = args[position]
+        position += 1
+        if word == "--vary":
+            terms = []
+            while (
+                position < len(args)
+                and "=" in args[position]
+                and not args[position].startswith("-")
+            ):
+                terms.append(args[position])
+                position += 1
+            result += [part for term in terms for part in ("--vary", term)] or [word]
+        elif word == "--ray":
+            given = position < len(args) and RAY_ADDRESS.match(args[position])
+            result += [word, args[position] if given else "auto"]
+            position += 1 if given else 0
+        else:
+            result.append(word)
+    return result
+
+
 def main() -> None:
-    app()
+    app(args=normalise_argv(sys.argv[1:]))

@@ -1,0 +1,70 @@
+"""`pictune eval IMAGES_DIR --out DIR [--config cfg.toml] [--vary k=0,5 rounds=0,1]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from pictune.cli.output import console, guarded
+from pictune.errors import InputError
+
+
+def evaluate_command(
+    images_dir: Path = typer.Argument(..., help="A folder of pictures (searched recursively)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output folder for the table, CSV, JSON and plots."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="A pictune.toml with the base settings (else ./pictune.toml)."
+    ),
+    vary: list[str] = typer.Option(
+        [],
+        "--vary",
+        help="NAME=V1,V2 (repeatable, or several after one --vary): every combination is run.",
+    ),
+    seed: int = typer.Option(
+        0, "--seed", help="The same seed for every configuration (paired runs)."
+    ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=256,
+        help="Processes for offline configurations (default: cores).",
+    ),
+    clip: str | None = typer.Option(
+        None, "--clip", help="A CLIP model (hub id or folder) for image–music agreement."
+    ),
+) -> None:
+    """Evaluate configurations over a folder of pictures, like the paper: metrics against the
+    corpus, validity, refinement, novelty, motivation consistency and cost. Reruns reuse
+    finished runs. Ablations: --vary k=0,5 (retrieval) or --vary rounds=0,1 (refinement)."""
+
+    def run() -> None:
+        from pictune.evaluation import configurations, evaluate
+
+        if config is not None and not config.is_file():
+            raise InputError(f"no such settings file: {config}")
+        configs = configurations(vary, project=config)
+        columns = (
+            TextColumn("evaluating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("eval", total=None)
+            result, paths = evaluate(
+                images_dir, out, configs, seed=seed, workers=workers, clip=clip,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+        console.print(paths["table"].read_text("utf-8"), highlight=False, markup=False)
+        console.print(
+            f"{result.computed} runs made, {result.reused} reused, in {result.seconds:.1f} s; "
+            f"outputs in {out} (table.md, summary.csv, summary.json, runs.csv, plots/)",
+            highlight=False,
+        )
+
+    guarded(run)
