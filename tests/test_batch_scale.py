@@ -63,10 +63,12 @@ def test_cli_batch_on_ray_uses_the_running_instance(
 ):
     monkeypatch.setenv("PICTUNE_INDEX_DIR", str(small_index_folder.parent))
     monkeypatch.chdir(tmp_path)
-    pictures = make_pictures(tmp_path / "pictures", 3)
-    result = CliRunner().invoke(app, ["batch", str(pictures), "--out", "o", "--ray", "auto"])
+    make_pictures(tmp_path / "pictures", 3)
+    result = CliRunner().invoke(app, ["batch", "pictures", "--out", "o", "--ray", "auto"])
     assert result.exit_code == 0, result.output
     assert "3 composed, 0 already done, 0 failed" in result.output
+    # Relative paths mean the caller's folder, not the actors' working folder.
+    assert len(list((tmp_path / "o").glob("*/.done"))) == 3
 
 
 def test_connect_leaves_an_initialised_ray_alone(ray_instance):

@@ -101,6 +101,8 @@ def run_batch_on_ray(
 
     from pictune.pipeline.offline import ensure_builtin_index
 
+    # Actors run in other processes (other machines) with their own working folder.
+    images_dir, out_dir = images_dir.resolve(), out_dir.resolve()
     config = config or RunConfig()
     if config.backend == "offline":
         index_folder = index_folder or ensure_builtin_index().folder
