@@ -96,6 +96,22 @@ def index_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def pictures(tmp_path) -> Path:
+    """Three small pictures in a folder, one of them in a sub-folder."""
+    from PIL import Image
+
+    folder = tmp_path / "pictures"
+    (folder / "sub").mkdir(parents=True)
+    for name, colour in (
+        ("red.png", (220, 30, 30)),
+        ("blue.jpg", (20, 40, 200)),
+        ("sub/green.png", (30, 200, 40)),
+    ):
+        Image.new("RGB", (80, 60), colour).save(folder / name)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def small_index_folder(tmp_path_factory) -> Path:
     """A features index of the first 300 builtin tunes, shared by the pipeline, web and batch

@@ -28,17 +28,10 @@ def home(small_index_folder, monkeypatch):
 
 
 @pytest.fixture
-def pictures(tmp_path):
-    folder = tmp_path / "pictures"
-    (folder / "sub").mkdir(parents=True)
-    for name, colour in (
-        ("red.png", (220, 30, 30)),
-        ("blue.jpg", (20, 40, 200)),
-        ("dusk.png", (60, 40, 90)),
-        ("sub/green.png", (30, 200, 40)),
-    ):
-        Image.new("RGB", (80, 60), colour).save(folder / name)
-    return folder
+def pictures(pictures):
+    """The shared pictures and a fourth, darker one."""
+    Image.new("RGB", (80, 60), (60, 40, 90)).save(pictures / "dusk.png")
+    return pictures
 
 
 def test_variations_give_every_combination():

@@ -21,6 +21,7 @@ from pictune.batch.runner import (
     Outcome,
     PictureComposer,
     collect,
+    make_job,
     plan_batch,
 )
 from pictune.errors import InputError
@@ -99,14 +100,10 @@ def run_batch_on_ray(
     ray = require("ray", "ray")
     from ray.util import ActorPool
 
-    from pictune.pipeline.offline import ensure_builtin_index
-
     # Actors run in other processes (other machines) with their own working folder.
     images_dir, out_dir = images_dir.resolve(), out_dir.resolve()
-    config = config or RunConfig()
-    if config.backend == "offline":
-        index_folder = index_folder or ensure_builtin_index().folder
-    job = BatchJob(config, str(index_folder.resolve()) if index_folder else None, prompt, seed)
+    job = make_job(config, index_folder, prompt, seed)
+    config = job.config
     summary, todo = plan_batch(images_dir, out_dir)
     if not todo:  # everything finished earlier: no cluster needed
         return collect([], summary, images_dir, out_dir, time.perf_counter(), progress)

@@ -154,6 +154,18 @@ def collect(
     return summary
 
 
+def make_job(
+    config: RunConfig | None, index_folder: Path | None, prompt: str | None, seed: int
+) -> BatchJob:
+    """The job every worker receives; the offline composer's index defaults to the builtin."""
+    from pictune.pipeline.offline import ensure_builtin_index
+
+    config = config or RunConfig()
+    if config.backend == "offline":
+        index_folder = (index_folder or ensure_builtin_index().folder).resolve()
+    return BatchJob(config, str(index_folder) if index_folder else None, prompt, seed)
+
+
 def _start_worker(job: BatchJob) -> None:
     global _worker
     _worker = PictureComposer(job)
@@ -177,14 +189,9 @@ def run_batch(
 ) -> BatchSummary:
     """Compose every picture under `images_dir` into `out_dir` with `workers` processes
     (default: one per core for the offline composer, one for a model backend)."""
-    from pictune.pipeline.offline import ensure_builtin_index
-
-    config = config or RunConfig()
-    if config.backend == "offline":
-        index_folder = index_folder or ensure_builtin_index().folder
-    job = BatchJob(config, str(index_folder) if index_folder else None, prompt, seed)
+    job = make_job(config, index_folder, prompt, seed)
     summary, todo = plan_batch(images_dir, out_dir)
-    default = os.cpu_count() or 1 if config.backend == "offline" else 1
+    default = os.cpu_count() or 1 if job.config.backend == "offline" else 1
     started = time.perf_counter()
     with ProcessPoolExecutor(
         max_workers=max(1, workers or default), initializer=_start_worker, initargs=(job,)
