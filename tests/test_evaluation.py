@@ -250,3 +250,24 @@ def test_an_empty_folder_is_refused(home, tmp_path):
 )  # fmt: skip
 def test_argument_spellings_the_parser_cannot_express(argv, expected):
     assert normalise_argv(argv) == expected
+
+
+def test_a_vlm_run_that_breaks_is_listed_and_the_evaluation_goes_on(
+    home, pictures, tmp_path, monkeypatch
+):
+    from pictune.pipeline import config as config_module
+
+    class Breaking:
+        def compose(self, image, prompt=None):
+            raise RuntimeError("the model server vanished")
+
+    monkeypatch.setattr(config_module.ComposerFactory, "__post_init__", lambda self: None)
+    monkeypatch.setattr(config_module.ComposerFactory, "__call__", lambda self, seed: Breaking())
+    configs = configurations(["backend=offline,openai"], base={"model": "m"})
+    run, _ = evaluate(pictures, tmp_path / "eval", configs, workers=1)
+    assert run.summaries["backend=offline"]["valid_rate"] == 1.0
+    broken = run.summaries["backend=openai"]
+    assert broken["valid_rate"] == 0.0 and len(broken["failures"]) == 4
+    assert (
+        "internal error: RuntimeError: the model server vanished" in broken["failures"][0]["error"]
+    )

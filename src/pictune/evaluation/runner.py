@@ -110,6 +110,9 @@ def _vlm_runs(config: EvalConfig, jobs: list[tuple[Path, str, Path]], seed: int)
             )
         except PictuneError as exc:
             results.append(RunResult(relative, config.name, seed, False, str(exc).splitlines()[0]))
+        except Exception as exc:  # one picture must never stop the evaluation
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            results.append(RunResult(relative, config.name, seed, False, error))
     return results
 
 

@@ -37,13 +37,13 @@ from pictune.models.offline.composer import (
     counts_summary,
     longest_shared_run,
     training_model,
+    tune_lines,
 )
 from pictune.models.offline.explanation import heat_grid, motivation
 from pictune.models.offline.image import load_image
-from pictune.models.offline.melody import MelodyModel, melody_line
+from pictune.models.offline.melody import MelodyModel
 from pictune.models.offline.plan import MusicalPlan, plan_from_analysis
 from pictune.models.offline.revise import revise_plan
-from pictune.models.offline.theory import Key
 from pictune.music.export import export_tune
 from pictune.music.metrics import Metrics, compute_metrics
 from pictune.music.score import Score
@@ -211,8 +211,10 @@ def compose_offline(
     references = [h.record for h in hits]
     lap("retrieve")
     say("compose")
-    model = training_model(index, plan, references)
-    reference_lines, reference_metrics = _reference_music(index, references)
+    read = tune_lines(index, references)
+    model = training_model(index, plan, read)
+    reference_lines = [tune.pitches() for tune in read]
+    reference_metrics = [compute_metrics(tune.score) for tune in read]
     if reference_metrics:
         ranges, ranges_from = reference_ranges(reference_metrics), "references"
     else:
@@ -312,27 +314,3 @@ def compose_offline(
         "motivation": out / "motivation.txt",
     }
     return OfflineComposition(tune.abc, text, report, files)
-
-
-def _reference_music(
-    index: CorpusIndex, references: list[Any]
-) -> tuple[list[list[tuple[int, int]]], list[Metrics]]:
-    """Each reference's top line as (pitch, duration in sixteenths), for the novelty check,
-    and its metrics, for the refinement ranges."""
-    from pictune.abc.convert import abc_to_midi_many
-
-    lines, measured = [], []
-    tunes = [index.abc_for(r) for r in references]
-    for record, conversion in zip(references, abc_to_midi_many(tunes), strict=True):
-        if conversion.midi is None:
-            continue
-        score = Score.from_midi(conversion.midi)
-        measured.append(compute_metrics(score))
-        words = str(record.tags.get("key", "C major")).split()
-        try:
-            key = Key(words[0], "minor" if "minor" in words else "major")
-        except (KeyError, IndexError):
-            continue
-        line = melody_line(score, key)
-        lines.append([(key.pitch(d), t) for _, d, t in line])
-    return lines, measured

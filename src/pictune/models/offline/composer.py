@@ -52,8 +52,40 @@ class GeneratedPiece:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TuneLine:
+    """A corpus tune as the composer reads it: its notes, its key and its top line."""
+
+    score: Score
+    key: Key
+    line: list[tuple[int, int, int]]  # (onset, scale degree, duration in sixteenths)
+
+    def pitches(self) -> list[tuple[int, int]]:
+        """The top line as (MIDI pitch, duration in sixteenths), for the copy check."""
+        return [(self.key.pitch(degree), duration) for _, degree, duration in self.line]
+
+
+def tune_lines(index: CorpusIndex, records: list[MusicRecord]) -> list[TuneLine]:
+    """Each record abc2midi can play, read once (one abc2midi run for all of them)."""
+    tunes = [index.abc_for(r) for r in records]
+    lines = []
+    for record, conversion in zip(records, abc_to_midi_many(tunes), strict=True):
+        if conversion.midi is None:
+            continue
+        key_name = str(record.tags.get("key", "C major")).split()
+        tonic = key_name[0] if key_name else "C"
+        mode = "minor" if record.tags.get("mode") in ("minor", "dorian", "phrygian") else "major"
+        try:
+            key = Key(tonic, mode)
+            score = Score.from_midi(conversion.midi)
+            lines.append(TuneLine(score, key, melody_line(score, key)))
+        except (KeyError, ValueError):
+            continue
+    return lines
+
+
 def training_model(
-    index: CorpusIndex, plan: MusicalPlan, references: list[MusicRecord]
+    index: CorpusIndex, plan: MusicalPlan, references: list[TuneLine]
 ) -> MelodyModel:
     """A melody model from the references plus corpus tunes in the plan's meter (cached)."""
     cache_key = (str(index.folder), plan.meter, plan.mode)
@@ -69,7 +101,7 @@ def training_model(
             else []
         )
         base = MelodyModel()
-        _learn(base, index, index.records(chosen), plan)
+        _learn(base, tune_lines(index, index.records(chosen)), plan)
         _model_cache[cache_key] = base
     model = MelodyModel()
     for table_name in ("order0", "order1", "order2"):
@@ -78,27 +110,15 @@ def training_model(
             target[context].update(counts)
     model.tunes = base.tunes
     # References count three times: they are the closest in character to the plan.
-    for _ in range(3):
-        _learn(model, index, references, plan)
+    _learn(model, references, plan, weight=3)
     return model
 
 
-def _learn(
-    model: MelodyModel, index: CorpusIndex, records: list[MusicRecord], plan: MusicalPlan
-) -> None:
-    tunes = [index.abc_for(r) for r in records]
+def _learn(model: MelodyModel, lines: list[TuneLine], plan: MusicalPlan, weight: int = 1) -> None:
     bar = BAR_SIXTEENTHS.get(plan.meter, 16)
-    for record, conversion in zip(records, abc_to_midi_many(tunes), strict=True):
-        if conversion.midi is None:
-            continue
-        key_name = str(record.tags.get("key", "C major")).split()
-        tonic = key_name[0] if key_name else "C"
-        mode = "minor" if record.tags.get("mode") in ("minor", "dorian", "phrygian") else "major"
-        try:
-            key = Key(tonic, mode)
-            model.learn(melody_line(Score.from_midi(conversion.midi), key), bar)
-        except (KeyError, ValueError):
-            continue
+    for tune in lines:
+        for _ in range(weight):
+            model.learn(tune.line, bar)
 
 
 class _Writer:
@@ -388,8 +408,10 @@ def counts_summary(model: MelodyModel) -> dict[str, int]:
 
 __all__ = [
     "GeneratedPiece",
+    "TuneLine",
     "compose_piece",
     "counts_summary",
     "longest_shared_run",
     "training_model",
+    "tune_lines",
 ]
