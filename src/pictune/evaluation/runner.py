@@ -95,7 +95,7 @@ def _offline_one(
     return from_offline_report(composed.report, relative, name, time.perf_counter() - started)
 
 
-def _vlm_runs(config: EvalConfig, jobs: list[tuple[Path, str, Path]], seed: int) -> list[RunResult]:
+def _vlm_runs(config: EvalConfig, jobs: list[Job], seed: int) -> list[RunResult]:
     from pictune.pipeline.config import ComposerFactory
 
     factory = ComposerFactory(config.config)
