@@ -1,13 +1,13 @@
 """The offline composer: a new piece from an image plan and reference tunes, no network.
 
-Steps: learn a melody model from the retrieved references and corpus tunes in the plan's
-meter; generate 4-bar phrases in the plan's form with cadences and returning motifs; set a
-chord per bar from a progression for the mode; write melody and accompaniment as two ABC
-voices with their own instruments, tempo and dynamics."""
+Harmony first (`harmony`: chords from the Bach chorales' successions, cadences at phrase
+ends, a contrasting key region), then the melody against it (`tune`: chord tones on the
+beats, passing and neighbour tones between, rhythm from a model learned from the references
+and corpus tunes in the plan's meter), then the arrangement (`arrangement`: a bass line, a
+texture of chords, drums), written as readable ABC (`notation`)."""
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,9 +15,20 @@ from typing import Any
 from pictune.abc.convert import abc_to_midi_many
 from pictune.corpus.index import CorpusIndex
 from pictune.corpus.records import MusicRecord
-from pictune.models.offline.melody import DURATIONS, MelodyModel, Token, melody_line
-from pictune.models.offline.plan import PROGRAM_NAMES, MusicalPlan
-from pictune.models.offline.theory import Key, length_suffix
+from pictune.models.offline.arrangement import TEXTURES, Event, accompany, drums
+from pictune.models.offline.harmony import (
+    Harmony,
+    Slot,
+    coda_harmony,
+    intro_harmony,
+    parse_form,
+    write_harmony,
+)
+from pictune.models.offline.melody import MelodyModel, melody_line
+from pictune.models.offline.notation import VoiceText, abc_lines, voice_bars
+from pictune.models.offline.plan import FORMS, MELODY_RANGES, PROGRAM_NAMES, MusicalPlan
+from pictune.models.offline.theory import Key, key_name, tonic_pc
+from pictune.models.offline.tune import CONTOURS, MelodyWriter, Note
 from pictune.music.score import Score
 
 BAR_SIXTEENTHS = {
@@ -31,13 +42,6 @@ BAR_SIXTEENTHS = {
     "3/8": 6,
 }
 BEAT_SIXTEENTHS = {"6/8": 6, "9/8": 6, "12/8": 6, "3/8": 6, "2/2": 8}
-PROGRESSIONS = {
-    ("major", "A"): ((0, 5, 3, 4), (0, 3, 1, 4)),
-    ("major", "B"): ((3, 0, 1, 4), (5, 3, 1, 4)),
-    ("minor", "A"): ((0, 5, 3, 4), (0, 3, 6, 4)),
-    ("minor", "B"): ((2, 6, 5, 4), (3, 0, 3, 4)),
-}
-ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII")
 TRAINING_TUNES = 240
 _model_cache: dict[tuple[str, str, str], MelodyModel] = {}
 
@@ -46,10 +50,10 @@ _model_cache: dict[tuple[str, str, str], MelodyModel] = {}
 class GeneratedPiece:
     abc: str
     melody: list[tuple[int, int]]  # (MIDI pitch, duration in sixteenths)
-    chords: list[int]  # root degree of each bar
+    chords: list[int]  # scale degree of the root of each bar's first chord
     form: str
     model_tunes: int
-    notes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)  # measured facts, for the motivation
 
 
 @dataclass(frozen=True)
@@ -121,182 +125,204 @@ def _learn(model: MelodyModel, lines: list[TuneLine], plan: MusicalPlan, weight:
             model.learn(tune.line, bar)
 
 
-class _Writer:
-    """Generates the melody bar by bar under the plan's constraints."""
-
-    def __init__(self, plan: MusicalPlan, model: MelodyModel, rng: random.Random) -> None:
-        self.plan, self.model, self.rng = plan, model, rng
-        self.key = Key(plan.tonic, plan.mode)
-        self.bar = BAR_SIXTEENTHS.get(plan.meter, 16)
-        self.beat = BEAT_SIXTEENTHS.get(plan.meter, 4)
-        centre = self.key.degree_of(plan.melody_centre)
-        # About an octave for the tune at the default span of 3 degrees: with the
-        # accompaniment close below it, the piece spans under 20 semitones, like the corpus.
-        self.low, self.high = centre - plan.melody_span, centre + plan.melody_span
-        self.target = max(1.0, self.beat / max(plan.notes_per_beat, 0.5))
-
-    def _weight(
-        self, token: Token, count: int, degree: int, position: int, chord: int, remaining: int
-    ) -> float:
-        interval, duration = token
-        new = degree + interval
-        if duration > remaining or not self.low <= new <= self.high:
-            return 0.0
-        weight = count * math.exp(-0.9 * abs(math.log(duration / self.target)))
-        if position in (0, 1) and (new - chord) % 7 in (0, 2, 4):
-            weight *= 3.0
-        if position == 0 and (new - chord) % 7 not in (0, 2, 4):
-            weight *= 0.3
-        if remaining - duration not in (0, *DURATIONS) and remaining - duration < min(DURATIONS):
-            weight *= 0.1
-        return weight
-
-    def bar_notes(
-        self, start_degree: int, chord: int, history: list[Token], cadence: int | None
-    ) -> list[tuple[int, int]]:
-        """(degree, duration) of one bar; `cadence` is the degree the bar must end on."""
-        notes: list[tuple[int, int]] = []
-        degree, position = start_degree, 0
-        stop = self.bar // 2 if cadence is not None else self.bar
-        while position < stop:
-            remaining = stop - position
-            klass = 0 if position == 0 else 1 if position % 4 == 0 else 2
-            candidates = self.model.candidates(history, klass)
-            weighted = [
-                (t, self._weight(t, c, degree, klass, chord, remaining))
-                for t, c in candidates.items()
-            ]
-            weighted = [(t, w) for t, w in weighted if w > 0]
-            if weighted and not (not notes and position == 0):
-                token = self.rng.choices([t for t, _ in weighted], [w for _, w in weighted])[0]
-            elif not notes:
-                token = (
-                    self._nearest_chord_tone(degree, chord) - degree,
-                    min(self._fit(remaining), self._fit(round(self.target))),
-                )
-            else:
-                token = (self._nearest_chord_tone(degree, chord) - degree, self._fit(remaining))
-            degree += token[0]
-            notes.append((degree, token[1]))
-            history.append(token)
-            position += token[1]
-        if cadence is not None:
-            final = min((cadence + 7 * k for k in range(-3, 4)), key=lambda d: (abs(d - degree), d))
-            final = max(self.low, min(self.high, final))
-            notes.append((final, self.bar - position))
-            history.append((max(-7, min(7, final - degree)), self.bar - position))
-        return notes
-
-    def _fit(self, remaining: int) -> int:
-        return max((d for d in DURATIONS if d <= remaining), default=remaining)
-
-    def _nearest_chord_tone(self, degree: int, chord: int) -> int:
-        tones = [chord + offset + 7 * k for offset in (0, 2, 4) for k in range(-3, 4)]
-        tones = [t for t in tones if self.low <= t <= self.high] or tones
-        return min(tones, key=lambda t: (abs(t - degree), t))
+DYNAMICS = ("p", "mp", "mf", "f")
 
 
-def _split(duration: int) -> list[int]:
-    """A bar-internal duration as note values ABC can write without ties (e.g. 5 → 4 + 1)."""
-    parts = []
-    while duration > 0:
-        part = max(d for d in DURATIONS if d <= duration)
-        parts.append(part)
-        duration -= part
-    return parts
+def _letters(plan: MusicalPlan) -> list[str]:
+    """The phrase letters of the plan's form, fitted to its length in 4-bar phrases."""
+    phrases = max(1, plan.bars // 4)
+    letters = parse_form(plan.form)
+    if len(letters) != phrases:
+        letters = parse_form(FORMS.get(phrases, FORMS[4])[0])
+        while len(letters) < phrases:
+            letters.append("A'")
+        letters = letters[:phrases]
+    return letters
+
+
+def _tonic_pitch(plan: MusicalPlan) -> int:
+    """The melody's home tonic: the one a little under the plan's centre, so the tune has a
+    fourth below it and an octave or more above."""
+    pc = tonic_pc(plan.tonic)
+    low, high = MELODY_RANGES.get(plan.melody_program, (55, 88))
+    options = [p for p in range(48, 90) if p % 12 == pc]
+    fitting = [p for p in options if p - 5 >= max(low, 57) and p + 12 <= high] or options
+    return min(fitting, key=lambda p: (abs(p - (plan.melody_centre - 4)), p))
 
 
 def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) -> GeneratedPiece:
-    rng = random.Random(seed)
-    writer = _Writer(plan, model, rng)
-    phrases = max(1, math.ceil(plan.bars / 4))
-    letters = [plan.form[i % len(plan.form)] for i in range(phrases)]
-    bars: list[list[tuple[int, int]]] = []
-    chords: list[int] = []
-    history: list[Token] = []
-    first_phrase: list[list[tuple[int, int]]] | None = None
-    first_progression: list[int] = []
-    for index, letter in enumerate(letters):
-        last_phrase = index == phrases - 1
-        choices = PROGRESSIONS[(plan.mode if plan.mode == "minor" else "major", letter)]
-        progression = list(choices[rng.randrange(len(choices))])
-        if letter == "A" and first_progression:
-            progression = list(first_progression)  # the A phrase returns with its harmony
-        if last_phrase:
-            progression[-2:] = [4, 0]  # … V I: an authentic cadence
-        count = min(4, plan.bars - 4 * index)
-        progression = progression[:count]
-        if count < 4:
-            progression[-1] = 0
-        phrase: list[list[tuple[int, int]]] = []
-        degree = writer._nearest_chord_tone((writer.low + writer.high) // 2, progression[0])
-        for number, chord in enumerate(progression):
-            final_bar = number == count - 1
-            cadence = (0 if last_phrase else 4 if letter != "B" else 1) if final_bar else None
-            if (
-                letter == "A"
-                and first_phrase is not None
-                and not final_bar
-                and number < len(first_phrase) - 1
-            ):
-                notes = list(first_phrase[number])  # the A phrase returns
-            elif letter == "B" and number == 0 and first_phrase:
-                shift = 2 if max(d for d, _ in first_phrase[0]) + 2 <= writer.high + 1 else -1
-                notes = [(d + shift, t) for d, t in first_phrase[0]]  # the motif, in sequence
-            else:
-                notes = writer.bar_notes(degree, chord, history, cadence)
-            phrase.append(notes)
-            degree = notes[-1][0]
-        if letter == "A" and first_phrase is None:
-            first_phrase, first_progression = phrase, progression
-        bars.extend(phrase)
-        chords.extend(progression)
-    abc = write_abc(plan, writer.key, bars, chords, title)
-    melody = [(writer.key.pitch(d), t) for bar in bars for d, t in bar]
-    return GeneratedPiece(abc, melody, chords, "".join(letters), model.tunes)
+    """A piece for `plan`; the same plan (picture) and seed always give the same piece."""
+    rng = random.Random(f"{seed}:{plan.fingerprint}")
+    bar = BAR_SIXTEENTHS.get(plan.meter, 16)
+    beat = BEAT_SIXTEENTHS.get(plan.meter, 4)
+    home = tonic_pc(plan.tonic)
+    letters = _letters(plan)
+    harmony = write_harmony(
+        letters,
+        home,
+        plan.mode,
+        plan.contrast,
+        bar,
+        beat,
+        plan.chords_per_bar,
+        plan.cadence_colour == "deceptive",
+        rng,
+    )
+    tonic = _tonic_pitch(plan)
+    low, high = tonic - 5, tonic + 12 + 2 * (plan.melody_span - 5)
+    shapes = list(CONTOURS)
+    rng.shuffle(shapes)
+    writer = MelodyWriter(
+        harmony, model, rng, bar, beat, low, high, tonic, plan.notes_per_beat, shapes
+    )
+    notes = writer.write()
+    intro = intro_harmony(home, plan.mode, bar) if plan.intro else []
+    coda = (
+        coda_harmony(home, plan.mode, bar, beat, plan.cadence_colour == "plagal")
+        if plan.ending
+        else []
+    )
+    bars = intro + harmony.bars + coda
+    shift = len(intro) * bar
+    melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
+    if coda:
+        melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high))
+    texture = plan.texture if plan.texture in TEXTURES else "hymn"
+    if texture == "waltz" and bar // beat != 3:
+        texture = "march"
+    melody_low = min(n.pitch for n in melody)
+    bass, chords = accompany(texture, bars, bar, beat, melody_low)
+    percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
+    phrases = harmony.phrases
+    facts = _facts(plan, melody, bass, harmony, len(intro), len(coda), texture, bar, beat)
+    abc = write_abc(
+        plan, title, bars, melody, bass, chords, percussion, phrases, len(intro), bar, beat
+    )
+    key = Key(plan.tonic, plan.mode)
+    return GeneratedPiece(
+        abc,
+        [(n.pitch, n.length) for n in notes],
+        [key.degree_of(60 + slots[0].chord.root) % 7 for slots in bars],
+        "".join(letters),
+        model.tunes,
+        facts,
+    )
 
 
-def _chord_name(key: Key, root: int, mode: str) -> str:
-    name = key.abc(root, 4).strip("^_=,'").upper()
-    letter = name[0]
-    accidental = key.signature[letter]
-    spelled = letter + ("#" if accidental > 0 else "b" if accidental < 0 else "")
-    third = (key.scale[(root + 2) % 7] - key.scale[root % 7]) % 12
-    fifth = (key.scale[(root + 4) % 7] - key.scale[root % 7]) % 12
-    if fifth == 6:
-        return spelled + "dim"
-    return spelled + ("m" if third == 3 else "")
+def _coda_melody(coda: list[list[Slot]], start: int, tonic: int, low: int, high: int) -> list[Note]:
+    """Two closing bars: a chord tone of the approach chord falling to the tonic, then the
+    tonic held."""
+    notes = []
+    first = coda[0]
+    for slot in first:
+        tones = [p for p in range(low, high + 1) if p % 12 in slot.chord.tones]
+        pitch = min(tones, key=lambda p: (abs(p - (tonic + 2)), p)) if slot.start == 0 else tonic
+        notes.append(Note(start + slot.start, slot.length, pitch, True))
+    bar = sum(s.length for s in first)
+    notes.append(Note(start + bar, bar, tonic, True))
+    return notes
+
+
+def _facts(
+    plan: MusicalPlan,
+    melody: list[Note],
+    bass: list[Event],
+    harmony: Harmony,
+    intro: int,
+    coda: int,
+    texture: str,
+    bar: int,
+    beat: int,
+) -> dict[str, Any]:
+    beats = len(harmony.bars) * bar / beat
+    pitches = [n.pitch for n in melody]
+    return {
+        "notes_per_beat": round(len([n for n in melody if n.start >= intro * bar]) / beats, 2),
+        "melody_low": min(pitches),
+        "melody_high": max(pitches),
+        "bass_low": min(p for e in bass for p in e.pitches),
+        "bass_high": max(p for e in bass for p in e.pitches),
+        "cadences": [p.cadence for p in harmony.phrases],
+        "regions": sorted(
+            {key_name(p.region_pc, p.region_mode) + " " + p.region_mode for p in harmony.phrases}
+        ),
+        "texture": texture,
+        "intro_bars": intro,
+        "ending_bars": coda,
+        "chords_per_bar": plan.chords_per_bar,
+    }
+
+
+def _spelling(bars: list[list[Slot]], bar: int) -> Any:
+    keys: dict[tuple[int, str], Key] = {}
+
+    def region_at(time: int) -> Key:
+        number, onset = divmod(time, bar)
+        slots = bars[min(number, len(bars) - 1)]
+        chord = next(s.chord for s in reversed(slots) if s.start <= onset)
+        region = (chord.region_pc, chord.region_mode)
+        if region not in keys:
+            keys[region] = Key(key_name(*region), region[1])
+        return keys[region]
+
+    return region_at
+
+
+def _tempo_field(plan: MusicalPlan, qpm: int | None = None) -> str:
+    qpm = qpm or plan.tempo_qpm
+    if BEAT_SIXTEENTHS.get(plan.meter) == 6:
+        return f"Q:3/8={round(qpm / 1.5)}"
+    return f"Q:1/4={qpm}"
 
 
 def write_abc(
-    plan: MusicalPlan, key: Key, bars: list[list[tuple[int, int]]], chords: list[int], title: str
+    plan: MusicalPlan,
+    title: str,
+    bars: list[list[Slot]],
+    melody: list[Note],
+    bass: list[Event],
+    chords: list[Event],
+    percussion: list[Event],
+    phrases: list[Any],
+    intro: int,
+    bar: int,
+    beat: int,
 ) -> str:
-    unit = 2  # L:1/8
-    bar16 = BAR_SIXTEENTHS.get(plan.meter, 16)
-    melody_lines, accompaniment_lines = [], []
-    dynamics = ("p", "mp", "mf", "f")
-    level = dynamics.index(plan.dynamic)
-    melody_low = min((key.pitch(d) for notes in bars for d, _ in notes), default=60)
-    for number, (notes, chord) in enumerate(zip(bars, chords, strict=True)):
-        parts = []
-        if number % 4 == 0:
-            phrase_level = (
-                min(3, level + 1) if plan.form[(number // 4) % len(plan.form)] == "B" else level
+    """The piece as ABC: melody with chord symbols and dynamics, chords, bass, drums."""
+    key = Key(plan.tonic, plan.mode)
+    region_at = _spelling(bars, bar)
+    total = len(bars) * bar
+    level = DYNAMICS.index(plan.dynamic) if plan.dynamic in DYNAMICS else 2
+    # The melody: rests through the intro, chord symbols at each chord, dynamics per phrase.
+    events = [Event(0, intro * bar, ())] if intro else []
+    events += [Event(n.start, n.length, (n.pitch,)) for n in melody]
+    marks: dict[int, list[str]] = {}
+    for number, slots in enumerate(bars):
+        for slot in slots:
+            at = number * bar + slot.start
+            marks.setdefault(at, []).append(f'"{slot.chord.symbol(region_at(at))}"')
+    for phrase in phrases:
+        loud = min(3, level + 1) if phrase.letter[0] != "A" else level
+        marks.setdefault((phrase.first_bar + intro) * bar, []).append(f"!{DYNAMICS[loud]}!")
+    splits = {number * bar + s.start for number, slots in enumerate(bars) for s in slots}
+    melody_text = VoiceText(
+        key, region_at, marks, splits, staccato=not plan.legato, slurred=plan.legato
+    )
+    melody_bars = voice_bars(events, bar, beat, melody_text)
+    if plan.ending and len(melody_bars) >= 2:  # ritardando over the last two bars
+        for back, factor in ((2, 0.9), (1, 0.78)):
+            melody_bars[-back] = (
+                f"[{_tempo_field(plan, round(plan.tempo_qpm * factor))}]" + melody_bars[-back]
             )
-            parts.append(f"!{dynamics[phrase_level]}!")
-        parts.append(f'"{_chord_name(key, chord, plan.mode)}"')
-        written = []
-        for degree, duration in notes:
-            for piece in _split(duration):
-                staccato = "." if not plan.legato and piece <= 2 else ""
-                written.append(staccato + key.abc(degree) + length_suffix(piece, unit))
-        text = " ".join(written)
-        if plan.legato and len(written) > 1 and number % 2 == 0:
-            text = "(" + text + ")"
-        melody_lines.append("".join(parts) + text)
-        accompaniment_lines.append(
-            _accompaniment(plan, key, chord, melody_low, bar16, last=number == len(bars) - 1)
-        )
+    soft = DYNAMICS[max(0, level - 1)]
+    voices = [("1", melody_bars)]
+    chord_marks = {0: [f"!{soft}!"]}
+    chord_bars = voice_bars(chords, bar, beat, VoiceText(key, region_at, chord_marks))
+    bass_bars = voice_bars(bass, bar, beat, VoiceText(key, region_at, {0: [f"!{soft}!"]}))
+    voices += [("2", chord_bars), ("3", bass_bars)]
+    chord_mean = sum(p for e in chords for p in e.pitches) / max(
+        1, sum(len(e.pitches) for e in chords)
+    )
     header = [
         "X:1",
         f"T:{title}",
@@ -304,82 +330,28 @@ def write_abc(
         f"M:{plan.meter}",
         "L:1/8",
         _tempo_field(plan),
-        "%%score 1 2",
+        "%%score 1 2 3" + (" 4" if percussion else ""),
         f"K:{key.tonic}{'m' if plan.mode == 'minor' else ''}",
         f'V:1 name="{_instrument(plan.melody_program)}" clef=treble',
         f"%%MIDI program {plan.melody_program}",
-        "%%MIDI gchordoff",  # the chord symbols are for reading; voice 2 plays the harmony
-        f'V:2 name="{_instrument(plan.accompaniment_program)}" clef=bass',
+        "%%MIDI gchordoff",  # the chord symbols are for reading; the other voices play them
+        f'V:2 name="{_instrument(plan.accompaniment_program)}" clef={"treble" if chord_mean >= 60 else "bass"}',
         f"%%MIDI program {plan.accompaniment_program}",
+        f'V:3 name="{_instrument(plan.bass_program)}" clef=bass',
+        f"%%MIDI program {plan.bass_program}",
     ]
-    body = ["V:1", *_lines(melody_lines), "V:2", *_lines(accompaniment_lines)]
+    if percussion:
+        header += ['V:4 name="Drums" clef=perc', "%%MIDI channel 10"]
+        voices.append(("4", voice_bars(percussion, bar, beat, VoiceText(key, lambda t: key))))
+    _ = total
+    body = []
+    for name, voice in voices:
+        body += [f"V:{name}", *abc_lines(voice)]
     return "\n".join(header + body) + "\n"
 
 
 def _instrument(program: int) -> str:
     return PROGRAM_NAMES.get(program, "instrument").title()
-
-
-def _tempo_field(plan: MusicalPlan) -> str:
-    if BEAT_SIXTEENTHS.get(plan.meter) == 6:
-        return f"Q:3/8={round(plan.tempo_qpm / 1.5)}"
-    return f"Q:1/4={plan.tempo_qpm}"
-
-
-def _lines(bars: list[str]) -> list[str]:
-    lines = []
-    for first in range(0, len(bars), 4):
-        chunk = bars[first : first + 4]
-        end = "|]" if first + 4 >= len(bars) else "|"
-        lines.append(" | ".join(chunk) + " " + end)
-    return lines
-
-
-def _voicing(key: Key, root: int, melody_low: int) -> list[int]:
-    """Absolute degrees of the chord's root, third and fifth, each placed in the window just
-    below the melody (from 8 semitones under its lowest note to 3 above)."""
-    tones = []
-    for offset in (0, 2, 4):
-        options = [root % 7 + offset + 7 * k for k in range(-4, 4)]
-        inside = [d for d in options if melody_low - 8 <= key.pitch(d) <= melody_low + 3]
-        tones.append(
-            min(inside)
-            if inside
-            else min(options, key=lambda d: abs(key.pitch(d) - melody_low + 5))
-        )
-    return tones
-
-
-def _accompaniment(
-    plan: MusicalPlan, key: Key, root: int, melody_low: int, bar16: int, last: bool
-) -> str:
-    """One bar of the second voice: bass note and chord in the meter's pattern."""
-    # Natural minor throughout (a minor v chord, as in the folk tunes the melodies learn
-    # from): a raised leading tone would add an eighth pitch class to every minor piece.
-    bottom, third, fifth = _voicing(key, root, melody_low)
-    names = {bottom: key.abc(bottom), third: key.abc(third), fifth: key.abc(fifth)}
-    ordered = sorted(names, key=key.pitch)
-    triad = "[" + "".join(names[d] for d in ordered) + "]"
-    bass, other = names[ordered[0]], names[ordered[-1]]
-    if plan.texture == "bass":  # a bass note on the downbeat, then the melody alone
-        beat = BEAT_SIXTEENTHS.get(plan.meter, 4)
-        if last or bar16 <= beat:
-            return f"{bass}{length_suffix(bar16)}"
-        return f"{bass}{length_suffix(beat)} z{length_suffix(bar16 - beat)}"
-    if last:
-        return f"{bass if plan.texture == 'light' else triad}{length_suffix(bar16)}"
-    if BEAT_SIXTEENTHS.get(plan.meter, 4) == 6:  # compound time: bass, then chord, per beat
-        upper = other if plan.texture == "light" else triad
-        return " ".join(
-            f"{bass}{length_suffix(2)} {upper}{length_suffix(4)}" for _ in range(bar16 // 6)
-        )
-    if plan.texture == "light":  # bass and single chord notes, no triads
-        tones = [names[d] for d in ordered]
-        pattern = [bass, tones[1], other, tones[1]][: max(1, bar16 // 4)]
-        return " ".join(f"{note}{length_suffix(4)}" for note in pattern)
-    # 4/4: bass, chord, upper note, chord; other simple meters: bass, then chords.
-    pattern = [bass, triad, other, triad] if bar16 == 16 else [bass] + [triad] * (bar16 // 4 - 1)
-    return " ".join(f"{note}{length_suffix(4)}" for note in pattern)
 
 
 def longest_shared_run(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:

@@ -14,6 +14,8 @@ Key from hue uses the circle of fifths around the hue circle: an artistic conven
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -30,31 +32,58 @@ MAPPING: tuple[tuple[str, str, str, str], ...] = (
     ("meter", "symmetry, complexity, warmth", "calm asymmetric → 3/4; lively warm → 6/8; else 4/4", "pictune heuristic"),
     ("dynamics", "contrast and arousal", "p … f; wider contrast, wider dynamic range", "Spence 2011"),
     ("articulation", "edge sharpness", "sharp edges → detached; soft → slurred", "Spence 2011"),
-    ("instruments", "warmth and brightness", "warm → strings/horn, cool → flute/piano/vibraphone, dark → cello", "pictune heuristic"),
-    ("form", "symmetry", "symmetric → AABA (return), else ABAB", "pictune heuristic"),
+    ("instruments", "warmth and brightness", "warm → strings/oboe/horn, cool → flute/clarinet over piano or harp, dark → viola/clarinet over strings", "pictune heuristic"),
+    ("texture", "meter, arousal, symmetry", "waltz in 3/4, oom-pah march in 2/4, calm → pad or arpeggio, lively → strummed", "pictune heuristic"),
+    ("harmony", "tempo and meter", "two chords a bar below 100 bpm in 4/4 and 6/8, else one", "pictune heuristic"),
+    ("form", "symmetry", "symmetric → forms with a return (AABA, ABA', ABACA), else AABB, ABAB, ABAC", "pictune heuristic"),
+    ("percussion", "arousal and contrast", "energetic, high-contrast pictures get drums", "pictune heuristic"),
 )  # fmt: skip
 
 # Circle of fifths laid around the hue circle, starting at red (0°).
 FIFTHS_MAJOR = ("C", "G", "D", "A", "E", "B", "F#", "Db", "Ab", "Eb", "Bb", "F")
-SAFE_MAJOR = {"C", "G", "D", "A", "E", "F", "Bb", "Eb"}
+# Keys with at most four sharps or flats stand in for their neighbours on the circle.
+NEAREST_WRITTEN = {"B": ("E", "E"), "F#": ("E", "Ab"), "Db": ("Ab", "Ab")}
 RELATIVE_MINOR = {
-    "C": "A",
-    "G": "E",
-    "D": "B",
-    "A": "F#",
-    "E": "C#",
-    "F": "D",
-    "Bb": "G",
-    "Eb": "C",
-}
+    "C": "A", "G": "E", "D": "B", "A": "F#", "E": "C#", "F": "D", "Bb": "G", "Eb": "C", "Ab": "F",
+}  # fmt: skip
 INSTRUMENTS = {
     "piano": 0, "harpsichord": 6, "vibraphone": 11, "marimba": 12, "organ": 19, "accordion": 21,
-    "guitar": 24, "violin": 40, "viola": 41, "cello": 42, "harp": 46, "strings": 48, "choir": 52,
-    "trumpet": 56, "trombone": 57, "horn": 60, "saxophone": 65, "oboe": 68, "bassoon": 70,
-    "clarinet": 71, "flute": 73, "recorder": 74, "pan flute": 75, "whistle": 78, "fiddle": 40,
+    "guitar": 24, "acoustic bass": 32, "violin": 40, "viola": 41, "cello": 42, "contrabass": 43,
+    "harp": 46, "strings": 48, "choir": 52, "trumpet": 56, "trombone": 57, "tuba": 58,
+    "horn": 60, "saxophone": 65, "oboe": 68, "bassoon": 70, "clarinet": 71, "flute": 73,
+    "recorder": 74, "pan flute": 75, "whistle": 78, "fiddle": 40,
 }  # fmt: skip
 PROGRAM_NAMES = {v: k for k, v in INSTRUMENTS.items()}
-TEXTURES = ("chords", "light", "bass")  # triads; bass and single notes; downbeat bass only
+PROGRAM_NAMES[40] = "violin"
+# The lowest and highest MIDI pitch each melody instrument plays well (a player's range).
+MELODY_RANGES = {
+    0: (48, 96), 6: (48, 89), 11: (53, 89), 12: (48, 96), 19: (48, 96), 21: (53, 89),
+    24: (52, 83), 40: (55, 96), 41: (48, 84), 42: (36, 76), 46: (36, 96), 48: (48, 96),
+    52: (55, 79), 56: (55, 82), 57: (40, 72), 60: (41, 77), 65: (49, 81), 68: (58, 91),
+    70: (34, 75), 71: (50, 91), 73: (60, 96), 74: (60, 86), 75: (60, 86), 78: (62, 93),
+}  # fmt: skip
+# Ensembles a prompt may name: melody, chords, bass.
+FAMILIES = {
+    "brass": (56, 60, 58),
+    "woodwinds": (73, 71, 70),
+    "woodwind": (73, 71, 70),
+    "strings": (40, 48, 42),
+    "choir": (52, 52, 52),
+    "piano": (0, 0, 0),
+    "organ": (19, 19, 19),
+}
+TEXTURES = ("hymn", "pad", "arpeggio", "waltz", "march", "strummed")
+FORMS = {
+    1: ("A",),
+    2: ("AA'",),
+    3: ("ABA'",),
+    4: ("AABA", "ABA'A'", "AABB", "ABAB", "ABAC"),
+    5: ("ABACA",),
+    6: ("AABBA'A'", "ABACAA'"),
+    7: ("ABACABA",),
+    8: ("AA'BB'AA'CA", "ABACABA'A'", "AABBAA'BA'"),
+}
+RETURNING = {"AABA", "ABA'A'", "ABA'", "AA'", "ABACA", "AABBA'A'", "ABACABA", "AA'BB'AA'CA"}
 
 
 @dataclass(frozen=True)
@@ -74,8 +103,17 @@ class MusicalPlan:
     valence: float
     arousal: float
     overrides: dict[str, str] = field(default_factory=dict)
-    melody_span: int = 3  # scale degrees the tune may move either side of its centre
-    texture: str = "chords"  # accompaniment: one of TEXTURES, fullest first
+    melody_span: int = 5  # scale degrees the tune may climb above its upper tonic's fifth
+    texture: str = "hymn"  # accompaniment: one of TEXTURES
+    bass_program: int = 42
+    percussion: bool = False
+    chords_per_bar: int = 1
+    contrast: str = "relative"  # key region of the B section: relative or dominant
+    cadence_colour: str = "plain"  # plain, deceptive (one closing cadence) or plagal (coda)
+    intro: bool = False
+    ending: bool = False
+    fingerprint: int = 0  # of the picture: mixed into the seed, breaks ties in the mapping
+    unused_words: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,130 +137,133 @@ class MusicalPlan:
         )
 
 
+def fingerprint(analysis: ImageAnalysis) -> int:
+    """A stable number for a picture's measurements (sha256 of their rounded values)."""
+    text = json.dumps(analysis.to_dict(), sort_keys=True, default=str)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
+
+
+def _pick(options: tuple[Any, ...], print_: int, salt: int) -> Any:
+    return options[(print_ >> (salt * 4)) % len(options)]
+
+
+def _instruments(analysis: ImageAnalysis, arousal: float, print_: int) -> tuple[int, int, int]:
+    """Melody, chords and bass instruments for the picture's light and warmth."""
+    if analysis.brightness < 0.3:
+        return _pick(((41, 48, 42), (71, 48, 43), (68, 46, 42)), print_, 1)
+    if analysis.warmth > 0.15:
+        if arousal > 0.55:
+            return _pick(((40, 48, 42), (56, 24, 32), (68, 24, 32)), print_, 1)
+        return _pick(((40, 46, 42), (68, 48, 42), (60, 0, 43)), print_, 1)
+    if analysis.brightness > 0.55:
+        return _pick(((73, 0, 0), (73, 46, 42), (11, 0, 43), (74, 46, 70)), print_, 1)
+    return _pick(((71, 0, 0), (71, 46, 70), (0, 48, 43), (65, 0, 32)), print_, 1)
+
+
+def _texture(meter: str, arousal: float, symmetry: float, print_: int) -> str:
+    if meter == "3/4":
+        return "waltz" if arousal >= 0.35 else _pick(("arpeggio", "pad"), print_, 2)
+    if meter == "2/4":
+        return "march"
+    if meter == "6/8":
+        return "march" if arousal >= 0.6 else "arpeggio"
+    if arousal < 0.3:
+        return _pick(("pad", "arpeggio"), print_, 2)
+    if arousal < 0.45:
+        return "hymn" if symmetry >= 0.6 else "arpeggio"
+    if arousal >= 0.6:
+        return _pick(("strummed", "march"), print_, 2)
+    return _pick(("arpeggio", "hymn", "strummed"), print_, 2)
+
+
+def centre_for(program: int, centre: int) -> int:
+    """The melody's centre moved, by octaves, into the instrument's range (the tune spans
+    from a fourth under its tonic to an octave or more above it)."""
+    low, high = MELODY_RANGES.get(program, (55, 88))
+    while centre - 8 < low:
+        centre += 12
+    while centre + 10 > high and centre - 12 - 8 >= low:
+        centre -= 12
+    return centre
+
+
+def harmonic_rhythm(meter: str, tempo: int) -> int:
+    return 2 if meter in ("4/4", "6/8", "2/2", "12/8") and tempo < 100 else 1
+
+
+def form_for(bars: int, returning: bool, print_: int) -> str:
+    options = FORMS.get(max(1, bars // 4), FORMS[4])
+    preferred = tuple(f for f in options if (f in RETURNING) == returning) or options
+    return str(_pick(preferred, print_, 3))
+
+
 def plan_from_analysis(
     analysis: ImageAnalysis, prompt: str | None = None, bars: int = 16
 ) -> MusicalPlan:
     """The plan the mapping table gives for `analysis`, then the prompt's overrides."""
+    print_ = fingerprint(analysis)
     valence = (
         0.45 * analysis.brightness + 0.35 * analysis.saturation + 0.2 * (analysis.warmth + 1) / 2
     )
     arousal = 0.4 * analysis.saturation + 0.3 * analysis.brightness + 0.3 * analysis.contrast
     mode = "major" if valence >= 0.45 else "minor"
     dominant = next((c for c in analysis.palette if c.chroma >= 12), None)
-    hue = dominant.hue_degrees if dominant else 0.0
-    major = FIFTHS_MAJOR[int(hue // 30) % 12]
-    if major not in SAFE_MAJOR:  # keep to keys with few accidentals
-        major = min(
-            SAFE_MAJOR, key=lambda k: abs(FIFTHS_MAJOR.index(k) - FIFTHS_MAJOR.index(major))
-        )
+    if dominant is not None:
+        major = FIFTHS_MAJOR[int(dominant.hue_degrees // 30) % 12]
+    else:  # no colour to read: the picture's fingerprint picks the key
+        major = FIFTHS_MAJOR[print_ % 12]
+    if major in NEAREST_WRITTEN:
+        major = NEAREST_WRITTEN[major][print_ % 2]
     tonic = major if mode == "major" else RELATIVE_MINOR[major]
-    density = 1.0 + 1.5 * min(1.0, 0.6 * analysis.edge_density * 5 + 0.4 * analysis.texture)
+    density = 1.0 + 1.2 * min(1.0, 0.6 * analysis.edge_density * 5 + 0.4 * analysis.texture)
     if analysis.symmetry < 0.55 and arousal < 0.45:
         meter = "3/4"
     elif analysis.warmth > 0.2 and arousal >= 0.55:
         meter = "6/8"
+    elif arousal >= 0.62 and analysis.symmetry >= 0.7:
+        meter = "2/4"
     else:
-        meter = "4/4"
+        meter = _pick(("4/4", "4/4", "3/4"), print_, 5) if 0.45 <= arousal < 0.55 else "4/4"
     strength = 0.5 * arousal + 0.5 * analysis.contrast
     dynamic = (
         "p" if strength < 0.3 else "mp" if strength < 0.45 else "mf" if strength < 0.62 else "f"
     )
-    if analysis.brightness < 0.3:
-        melody, accompaniment = INSTRUMENTS["cello"], INSTRUMENTS["piano"]
-    elif analysis.warmth > 0.15:
-        melody, accompaniment = (
-            INSTRUMENTS["violin" if arousal > 0.5 else "horn"],
-            INSTRUMENTS["strings"],
-        )
-    else:
-        melody, accompaniment = (
-            INSTRUMENTS["flute" if analysis.brightness > 0.55 else "clarinet"],
-            INSTRUMENTS["piano"],
-        )
+    melody, accompaniment, bass = _instruments(analysis, arousal, print_)
+    tempo = round(56 + 110 * arousal) + (print_ >> 20) % 9 - 4
+    bars = max(4, min(64, 4 * round(bars / 4)))
+    returning = analysis.symmetry >= 0.6
     plan = MusicalPlan(
         tonic=tonic,
         mode=mode,
-        tempo_qpm=round(56 + 110 * arousal),
+        tempo_qpm=tempo,
         meter=meter,
-        melody_centre=round(67 + 9 * analysis.brightness),
+        melody_centre=centre_for(melody, round(67 + 9 * analysis.brightness)),
         notes_per_beat=round(density, 2),
         dynamic=dynamic,
         legato=analysis.edge_density < 0.12,
         melody_program=melody,
         accompaniment_program=accompaniment,
-        form="AABA" if analysis.symmetry >= 0.6 else "ABAB",
-        bars=max(4, min(64, bars)),
+        form=form_for(bars, returning, print_),
+        bars=bars,
         valence=round(valence, 3),
         arousal=round(arousal, 3),
+        texture=_texture(meter, arousal, analysis.symmetry, print_),
+        bass_program=bass,
+        percussion=arousal >= 0.62 and analysis.contrast >= 0.35,
+        chords_per_bar=harmonic_rhythm(meter, tempo),
+        contrast="dominant" if mode == "major" and (print_ >> 8) % 3 == 0 else "relative",
+        cadence_colour=(
+            "plagal" if arousal < 0.4 else "deceptive" if (print_ >> 12) % 3 == 0 else "plain"
+        ),
+        intro=bars >= 16 and (print_ >> 16) % 3 == 0,
+        ending=bars >= 16 and (arousal < 0.4 or (print_ >> 24) % 2 == 0),
+        fingerprint=print_,
     )
     return apply_prompt(plan, prompt) if prompt else plan
 
 
-_TEMPO_WORDS = {
-    "largo": 52,
-    "adagio": 66,
-    "slow": 66,
-    "andante": 88,
-    "moderato": 108,
-    "allegro": 138,
-    "fast": 144,
-    "lively": 132,
-    "presto": 176,
-}
-_METER_WORDS = {
-    "waltz": "3/4",
-    "minuet": "3/4",
-    "jig": "6/8",
-    "march": "2/4",
-    "reel": "4/4",
-    "polka": "2/4",
-}
-_MOOD_MODE = {"sad": "minor", "melancholic": "minor", "dark": "minor", "gloomy": "minor", "mournful": "minor",
-              "happy": "major", "cheerful": "major", "joyful": "major", "bright": "major", "triumphant": "major"}  # fmt: skip
-
-
 def apply_prompt(plan: MusicalPlan, prompt: str) -> MusicalPlan:
-    """Let the user's words override the plan where they speak: tempo, meter, instruments,
-    mood (→ mode) and key names ('in D minor')."""
-    text = prompt.lower()
-    words = re.findall(r"[a-z]+", text)
-    changes: dict[str, Any] = {}
-    said: dict[str, str] = {}
-    for word in words:
-        if word in _TEMPO_WORDS:
-            changes["tempo_qpm"], said["tempo"] = _TEMPO_WORDS[word], word
-        if word in _METER_WORDS:
-            changes["meter"], said["meter"] = _METER_WORDS[word], word
-        if word in _MOOD_MODE:
-            changes["mode"], said["mode"] = _MOOD_MODE[word], word
-    bpm = re.search(r"(\d{2,3})\s*bpm", text)
-    if bpm:
-        changes["tempo_qpm"], said["tempo"] = max(30, min(240, int(bpm.group(1)))), bpm.group(0)
-    meter = re.search(r"\b([2-9]|12)/(4|8|2)\b", text)
-    if meter:
-        changes["meter"], said["meter"] = meter.group(0), meter.group(0)
-    named = [
-        name
-        for name in sorted(INSTRUMENTS, key=len, reverse=True)
-        if re.search(rf"\b{name}s?\b", text)
-    ]
-    if named:
-        changes["melody_program"] = INSTRUMENTS[named[0]]
-        changes["accompaniment_program"] = (
-            INSTRUMENTS[named[1]] if len(named) > 1 else INSTRUMENTS[named[0]]
-        )
-        said["instruments"] = ", ".join(named)
-    key = re.search(r"\b(?:in\s+)?([a-g])\s*(#|sharp|b|flat)?\s*(major|minor)\b", text)
-    if key:
-        tonic = key.group(1).upper() + (
-            "#" if key.group(2) in ("#", "sharp") else "b" if key.group(2) in ("b", "flat") else ""
-        )
-        changes["tonic"], changes["mode"], said["key"] = tonic, key.group(3), key.group(0).strip()
-    elif "mode" in changes and changes["mode"] != plan.mode:
-        relative = {v: k for k, v in RELATIVE_MINOR.items()}
-        changes["tonic"] = (
-            RELATIVE_MINOR.get(plan.tonic, "A")
-            if changes["mode"] == "minor"
-            else relative.get(plan.tonic, "C")
-        )
-    return replace(plan, **changes, overrides={**plan.overrides, **said})
+    """The plan with the user's words applied (see `pictune.models.offline.prompt`)."""
+    from pictune.models.offline.prompt import apply_words
+
+    return apply_words(plan, prompt)

@@ -1,0 +1,172 @@
+"""The arrangement under the tune: a bass line in the bass register, an accompaniment
+texture (waltz, march, arpeggio, pad, strummed, hymn) and an optional drum part.
+
+The bass takes the chord's root on every downbeat (the third of a diminished chord), moves to
+the nearest octave so it walks rather than jumps, takes the third (first inversion) for a
+chord that starts mid-bar when that gives a step, and stays between E2 and A3: on the bass
+staff with at most one ledger line, always below the melody. The chords are close triads
+voiced just under the melody, each inversion chosen nearest the one before."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pictune.models.offline.harmony import Slot
+from pictune.models.offline.theory import Chord
+
+BASS_LOW, BASS_HIGH = 40, 57  # E2 … A3
+TEXTURES = ("hymn", "pad", "arpeggio", "waltz", "march", "strummed")
+# General MIDI percussion keys: bass drum, snare, closed hi-hat.
+KICK, SNARE, HAT = 36, 38, 42
+
+
+@dataclass(frozen=True)
+class Event:
+    """A note, a chord (several pitches) or a rest (none) in one voice."""
+
+    start: int  # sixteenths from the start of the piece
+    length: int
+    pitches: tuple[int, ...]
+
+
+def _bass_pitch(pitch_class: int, previous: int, low: int = BASS_LOW, high: int = BASS_HIGH) -> int:
+    options = [p for p in range(low, high + 1) if p % 12 == pitch_class]
+    return min(options, key=lambda p: (abs(p - previous), p))
+
+
+def bass_notes(bars: list[list[Slot]], bar: int) -> list[tuple[int, int, int, Chord]]:
+    """(start, length, pitch, chord) of the bass note under each chord."""
+    result: list[tuple[int, int, int, Chord]] = []
+    previous = 48
+    for number, slots in enumerate(bars):
+        final = number == len(bars) - 1
+        for slot in slots:
+            chord = slot.chord
+            root = chord.tones[1] if chord.quality == "dim" else chord.root
+            pitch = _bass_pitch(root, previous)
+            if slot.start and chord.quality != "dim":
+                third = _bass_pitch(chord.tones[1], previous)
+                if 1 <= abs(third - previous) <= 2 < abs(pitch - previous):
+                    pitch = third  # first inversion for a stepwise bass
+            if final:
+                pitch = _bass_pitch(chord.root, previous, BASS_LOW, 52)
+            result.append((number * bar + slot.start, slot.length, pitch, chord))
+            previous = pitch
+    return result
+
+
+def _voicings(chord: Chord, low: int, high: int) -> list[tuple[int, ...]]:
+    found = []
+    for bottom in range(low, high + 1):
+        if bottom % 12 not in chord.tones:
+            continue
+        notes = [bottom]
+        for _ in range(2):
+            notes.append(
+                next(
+                    p
+                    for p in range(notes[-1] + 1, notes[-1] + 13)
+                    if p % 12 in chord.tones and p % 12 not in [n % 12 for n in notes]
+                )
+            )
+        if notes[-1] <= high:
+            found.append(tuple(notes))
+    return found
+
+
+def chord_voicings(bars: list[list[Slot]], melody_low: int) -> list[tuple[int, ...]]:
+    """A close triad per chord slot, under the melody, moving as little as it can."""
+    high = max(59, melody_low - 1)
+    low = max(BASS_HIGH - 5, high - 11)
+    previous: tuple[int, ...] | None = None
+    result = []
+    for slots in bars:
+        for slot in slots:
+            options = _voicings(slot.chord, low, high) or _voicings(slot.chord, low - 6, high + 6)
+            if previous is None:
+                centre = (low + high) / 2
+                choice = min(options, key=lambda v: abs(sum(v) / 3 - centre))
+            else:
+                before = previous
+                choice = min(
+                    options, key=lambda v: sum(abs(a - b) for a, b in zip(v, before, strict=True))
+                )
+            result.append(choice)
+            previous = choice
+    return result
+
+
+def accompany(
+    texture: str,
+    bars: list[list[Slot]],
+    bar: int,
+    beat: int,
+    melody_low: int,
+) -> tuple[list[Event], list[Event]]:
+    """The bass line and the chord part for `texture`; the last bar holds its chord."""
+    basses = bass_notes(bars, bar)
+    voicings = chord_voicings(bars, melody_low)
+    bass: list[Event] = []
+    chords: list[Event] = []
+    last = len(bars) - 1
+    for (start, length, pitch, chord), voicing in zip(basses, voicings, strict=True):
+        number, onset = divmod(start, bar)
+        if number == last or texture == "pad":
+            bass.append(Event(start, length, (pitch,)))
+            chords.append(Event(start, length, voicing))
+            continue
+        beats = [start + k for k in range(0, length, beat)]
+        if texture in ("waltz", "march"):
+            # Oom-pah: bass on the strong beats (root, then the fifth), chords between.
+            for k, at in enumerate(beats):
+                position = (at % bar) // beat
+                strong = position == 0 or (bar // beat == 4 and position == 2)
+                if beat == 6:  # compound time: bass on the beat, chord on its last eighth
+                    bass.append(Event(at, 4, (pitch,)))
+                    bass.append(Event(at + 4, 2, ()))
+                    chords.append(Event(at, 4, ()))
+                    chords.append(Event(at + 4, 2, voicing))
+                elif k == 0 or strong:
+                    fifth = _bass_pitch(chord.tones[2], pitch)
+                    bass.append(Event(at, beat, (pitch if k == 0 else fifth,)))
+                    chords.append(Event(at, beat, ()))
+                else:
+                    bass.append(Event(at, beat, ()))
+                    chords.append(Event(at, beat, voicing))
+            continue
+        bass.append(Event(start, length, (pitch,)))
+        if texture == "arpeggio":
+            order = (0, 1, 2) if beat == 6 else (0, 2, 1, 2)
+            for k, at in enumerate(range(start, start + length, 2)):
+                chords.append(Event(at, 2, (voicing[order[k % len(order)]],)))
+        elif texture == "strummed":
+            for at in beats:
+                if beat == 6:
+                    chords.extend([Event(at, 4, voicing), Event(at + 4, 2, voicing)])
+                elif (at % bar) == 0 or beat != 4:
+                    chords.append(Event(at, beat, voicing))
+                else:
+                    chords.extend([Event(at, 2, voicing), Event(at + 2, 2, voicing)])
+        else:  # hymn: a block chord on every beat over the held bass
+            chords.extend(Event(at, beat, voicing) for at in beats)
+        _ = onset
+    return bass, chords
+
+
+def drums(total_bars: int, bar: int, beat: int, first_bar: int = 0) -> list[Event]:
+    """A plain groove on General MIDI channel 10: bass drum on the first (and third) beat,
+    snare on the others, closed hi-hat on every eighth; the last bar one stroke."""
+    events: list[Event] = []
+    if first_bar:
+        events.append(Event(0, first_bar * bar, ()))
+    for number in range(first_bar, total_bars):
+        start = number * bar
+        if number == total_bars - 1:
+            events.extend([Event(start, beat, (KICK,)), Event(start + beat, bar - beat, ())])
+            continue
+        for position, at in enumerate(range(start, start + bar, beat)):
+            beats = bar // beat
+            accent = KICK if position == 0 or (beats == 4 and position == 2) else SNARE
+            events.append(Event(at, 2, (accent, HAT)))
+            events.extend(Event(at + k, 2, (HAT,)) for k in range(2, beat, 2))
+    return events

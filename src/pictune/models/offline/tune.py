@@ -1,0 +1,288 @@
+"""The melody, written against the harmony.
+
+Rhythm first (cells within each beat, chosen by the plan's note density and the durations
+the melody model learned), then a skeleton of chord tones on every beat following a contour
+planned per phrase, then the notes between the beats as passing and neighbour tones in the
+region's scale. Phrases that return copy their material; the second bar of a phrase is often
+the first bar's motif in sequence; no bar is repeated note for note in the next one."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pictune.models.offline.harmony import Harmony, Phrase, Slot
+from pictune.models.offline.melody import MelodyModel
+from pictune.models.offline.theory import SCALES, Chord
+
+SIMPLE_CELLS = ((4,), (2, 2), (3, 1), (2, 1, 1), (1, 1, 2), (1, 1, 1, 1))
+COMPOUND_CELLS = ((6,), (4, 2), (2, 2, 2), (3, 1, 2), (2, 1, 1, 2))
+CONTOURS: dict[str, Callable[[float], float]] = {
+    "arch": lambda x: 0.3 + 0.6 * math.sin(math.pi * x),
+    "rise": lambda x: 0.25 + 0.6 * x,
+    "fall": lambda x: 0.85 - 0.5 * x,
+    "wave": lambda x: 0.5 + 0.3 * math.sin(2 * math.pi * x),
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    start: int  # sixteenths from the start of the piece
+    length: int
+    pitch: int
+    on_beat: bool
+
+
+def scale_for(chord: Chord) -> tuple[int, ...]:
+    """Pitch classes the melody may use over `chord`: its region's scale, with melodic
+    minor's raised sixth and seventh over a minor key's dominant (no augmented second)."""
+    scale = list(SCALES["minor" if chord.region_mode == "minor" else "major"])
+    if chord.region_mode == "minor" and chord.degree in (4, 6) and chord.quality != "m":
+        if 11 in [(t - chord.region_pc) % 12 for t in chord.tones]:
+            scale[5], scale[6] = 9, 11
+    return tuple(sorted((chord.region_pc + s) % 12 for s in scale))
+
+
+def chord_at(bar: list[Slot], onset: int) -> Chord:
+    return next(s.chord for s in reversed(bar) if s.start <= onset)
+
+
+class MelodyWriter:
+    def __init__(
+        self,
+        harmony: Harmony,
+        model: MelodyModel,
+        rng: random.Random,
+        bar: int,
+        beat: int,
+        low: int,
+        high: int,
+        tonic: int,
+        density: float,
+        contours: list[str],
+    ) -> None:
+        self.harmony, self.rng, self.bar, self.beat = harmony, rng, bar, beat
+        self.low, self.high, self.tonic = low, high, tonic
+        self.density, self.contours = density, contours
+        self.cells = COMPOUND_CELLS if beat == 6 else SIMPLE_CELLS
+        counts: dict[int, float] = {}
+        for table in model.order0.values():
+            for (_, duration), n in table.items():
+                counts[duration] = counts.get(duration, 0.0) + n
+        total = sum(counts.values()) or 1.0
+        self.duration_share = {d: (n + total * 0.02) / total for d, n in counts.items()}
+
+    # -- rhythm ------------------------------------------------------------------------------
+
+    def _cell(self) -> tuple[int, ...]:
+        target = self.density * (self.beat / 4 if self.beat == 6 else 1)
+        weights = []
+        for cell in self.cells:
+            learned = math.prod(self.duration_share.get(d, 0.02) for d in cell) ** (1 / len(cell))
+            weights.append(learned * math.exp(-1.3 * abs(len(cell) - target)))
+        return self.rng.choices(self.cells, weights)[0]
+
+    def bar_rhythm(self) -> list[tuple[int, int]]:
+        """(onset in the bar, length) of each note: cells within beats, and now and then a
+        note lasting two beats from an odd beat (a half note on beat 1 or 3)."""
+        notes: list[tuple[int, int]] = []
+        onset = 0
+        beats = self.bar // self.beat
+        while onset < self.bar:
+            beat_index = onset // self.beat
+            long_ok = self.beat == 4 and beat_index % 2 == 0 and beat_index + 1 < beats
+            if long_ok and self.rng.random() < 0.35 / max(self.density, 0.6):
+                notes.append((onset, 2 * self.beat))
+                onset += 2 * self.beat
+                continue
+            for length in self._cell():
+                notes.append((onset, length))
+                onset += length
+        return notes
+
+    def cadence_rhythm(self, final: bool) -> list[tuple[int, int]]:
+        """The cadence note on the downbeat, held (the final one for the whole bar); a
+        half-way cadence leaves its last beat or two for notes leading on."""
+        beats = self.bar // self.beat
+        if final or beats < 2:
+            return [(0, self.bar)]
+        held = self.beat * (2 if beats >= 3 else 1)
+        notes = [(0, held)]
+        onset = held
+        while onset < self.bar:
+            for length in self._cell():
+                notes.append((onset, length))
+                onset += length
+        return notes
+
+    # -- pitches -----------------------------------------------------------------------------
+
+    def _chord_tones(self, chord: Chord) -> list[int]:
+        return [p for p in range(self.low, self.high + 1) if p % 12 in chord.tones]
+
+    def _skeleton_note(self, chord: Chord, target: float, previous: int | None) -> int:
+        tones = self._chord_tones(chord)
+        weights = []
+        for p in tones:
+            w = math.exp(-abs(p - target) / 3.0)
+            if previous is not None:
+                leap = abs(p - previous)
+                w *= 1.6 if 1 <= leap <= 4 else 1.0 if leap <= 7 else 0.15 if leap <= 12 else 0.0
+                if leap == 0:
+                    w *= 0.5
+            weights.append(w + 1e-9)
+        return self.rng.choices(tones, weights)[0]
+
+    def _nearest_tone(self, chord: Chord, pitch: float) -> int:
+        return min(self._chord_tones(chord), key=lambda p: (abs(p - pitch), p))
+
+    def _target(self, phrase: Phrase, phrase_index: int, onset: int) -> float:
+        x = (onset - phrase.first_bar * self.bar) / (phrase.bars * self.bar)
+        shape = CONTOURS[self.contours[phrase_index % len(self.contours)]]
+        lift = 0.1 if phrase.letter[0] != "A" else 0.0
+        return self.low + (self.high - self.low) * min(0.95, shape(x) + lift)
+
+    def write(self) -> list[Note]:
+        """Every note of the tune, phrase after phrase."""
+        self._rhythms: dict[int, list[tuple[int, int]]] = {}
+        self._skeletons: dict[int, list[int]] = {}  # -1 marks a note between the beats
+        remembered: dict[str, Phrase] = {}
+        previous: int | None = None
+        last = len(self.harmony.phrases) - 1
+        for index, phrase in enumerate(self.harmony.phrases):
+            source = remembered.get(phrase.letter[0])
+            for offset in range(phrase.bars):
+                number = phrase.first_bar + offset
+                cadence_bar = offset == phrase.bars - 1
+                copy_from = None
+                if source is not None and not cadence_bar:
+                    earlier = source.first_bar + offset
+                    same_chords = [s.chord for s in self.harmony.bars[earlier]] == [
+                        s.chord for s in self.harmony.bars[number]
+                    ]
+                    if same_chords and (phrase.letter == source.letter or offset == 0):
+                        copy_from = earlier
+                for attempt in range(6):
+                    if copy_from is not None and attempt == 0:
+                        self._rhythms[number] = list(self._rhythms[copy_from])
+                        pitches = list(self._skeletons[copy_from])
+                    else:
+                        pitches = self._bar_skeleton(
+                            index, phrase, number, offset, cadence_bar, index == last, previous
+                        )
+                    self._skeletons[number] = pitches
+                    if not self._same_as_before(number):
+                        break
+                on_beat = [p for p in pitches if p >= 0]
+                previous = on_beat[-1] if on_beat else previous
+            remembered.setdefault(phrase.letter[0], phrase)
+        return self._fill()
+
+    def _same_as_before(self, number: int) -> bool:
+        return number > 0 and (self._skeletons.get(number - 1), self._rhythms.get(number - 1)) == (
+            self._skeletons[number],
+            self._rhythms[number],
+        )
+
+    def _bar_skeleton(
+        self,
+        index: int,
+        phrase: Phrase,
+        number: int,
+        offset: int,
+        cadence_bar: bool,
+        final_phrase: bool,
+        previous: int | None,
+    ) -> list[int]:
+        """Rhythm and on-beat chord tones of one bar (None stands for the notes between)."""
+        bar_slots = self.harmony.bars[number]
+        if cadence_bar:
+            rhythm = self.cadence_rhythm(final_phrase)
+        elif offset == 1 and self.rng.random() < 0.6 and number - 1 in self._rhythms:
+            rhythm = list(self._rhythms[number - 1])  # the motif's rhythm again
+        else:
+            rhythm = self.bar_rhythm()
+        self._rhythms[number] = rhythm
+        pitches: list[int] = []
+        sequence = (
+            offset == 1
+            and number - 1 in self._skeletons
+            and rhythm == self._rhythms.get(number - 1)
+            and self.rng.random() < 0.6
+        )
+        shift = 0
+        if sequence:
+            before = self.harmony.bars[number - 1][0].chord.root
+            now = bar_slots[0].chord.root
+            shift = min(((now - before) % 12, (now - before) % 12 - 12), key=abs)
+        for position, (onset, _length) in enumerate(rhythm):
+            chord = chord_at(bar_slots, onset)
+            absolute = number * self.bar + onset
+            if onset % self.beat:
+                pitches.append(-1)  # filled later with passing and neighbour tones
+                continue
+            if cadence_bar and position == 0 and final_phrase:
+                pitches.append(self.tonic)
+                continue
+            if sequence:
+                pitches.append(
+                    self._nearest_tone(chord, self._skeletons[number - 1][position] + shift)
+                )
+                continue
+            target = self._target(phrase, index, absolute)
+            if final_phrase and offset == phrase.bars - 2 and chord.is_dominant():
+                target = (target + self.tonic) / 2  # lean towards the leading tone or 2
+            pitches.append(self._skeleton_note(chord, target, previous))
+            previous = pitches[-1]
+        return pitches
+
+    def _fill(self) -> list[Note]:
+        notes: list[Note] = []
+        flat = [
+            (number, onset, length, pitch)
+            for number in sorted(self._skeletons)
+            for (onset, length), pitch in zip(
+                self._rhythms[number], self._skeletons[number], strict=True
+            )
+        ]
+        for i, (number, onset, length, pitch) in enumerate(flat):
+            if pitch >= 0:
+                notes.append(Note(number * self.bar + onset, length, pitch, onset % self.beat == 0))
+                continue
+            chord = chord_at(self.harmony.bars[number], onset)
+            following = next((p for _, _, _, p in flat[i + 1 :] if p >= 0), notes[-1].pitch)
+            gap = (
+                next(j for j in range(i + 1, len(flat) + 1) if j == len(flat) or flat[j][3] >= 0)
+                - i
+            )
+            notes.append(
+                Note(
+                    number * self.bar + onset,
+                    length,
+                    self._between(notes[-1].pitch, following, gap, chord),
+                    False,
+                )
+            )
+        return notes
+
+    def _between(self, current: int, target: int, left: int, chord: Chord) -> int:
+        """The next note from `current` towards `target`, `left` notes before it is due: a
+        step (passing tone), a neighbour when already there, a chord tone when far away."""
+        pcs = scale_for(chord)
+        scale = [p for p in range(self.low - 2, self.high + 3) if p % 12 in pcs]
+        here = min(range(len(scale)), key=lambda i: abs(scale[i] - current))
+        there = min(range(len(scale)), key=lambda i: abs(scale[i] - target))
+        distance = there - here
+        if distance == 0:
+            middle = (self.low + self.high) / 2
+            step = 1 if current <= middle else -1
+            return scale[max(0, min(len(scale) - 1, here + step))]
+        if abs(distance) > left + 1:
+            tones = [p for p in range(self.low, self.high + 1) if p % 12 in chord.tones]
+            ahead = [p for p in tones if (p - current) * distance > 0 and abs(p - current) <= 7]
+            if ahead:
+                return min(ahead, key=lambda p: abs(p - current))
+        step = 1 if distance > 0 else -1
+        return scale[here + step]
