@@ -17,9 +17,9 @@ from pictune.abc import validate
 from pictune.cli.app import app
 from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_index
 from pictune.errors import InputError
+from pictune.images import load_image
 from pictune.models.offline.analysis import analyse
 from pictune.models.offline.composer import longest_shared_run
-from pictune.models.offline.image import load_image
 from pictune.models.offline.plan import plan_from_analysis
 from pictune.pipeline import compose_offline
 

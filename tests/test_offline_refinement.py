@@ -13,9 +13,9 @@ from pictune.abc import validate
 from pictune.corpus import CorpusIndex
 from pictune.corpus.profile import metric_profile
 from pictune.errors import InputError
+from pictune.images import load_image
 from pictune.models.offline.analysis import analyse
 from pictune.models.offline.composer import compose_piece, training_model
-from pictune.models.offline.image import load_image
 from pictune.models.offline.plan import TEXTURES, plan_from_analysis
 from pictune.models.offline.revise import SPAN_LIMITS, revise_plan
 from pictune.music.metrics import REFINEMENT_METRICS

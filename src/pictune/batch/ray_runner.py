@@ -26,7 +26,8 @@ from pictune.batch.runner import (
 )
 from pictune.errors import InputError
 from pictune.models.errors import require
-from pictune.pipeline.config import RunConfig
+from pictune.pipeline.api import default_workers, holds_local_model
+from pictune.pipeline.config import Settings
 
 log = logging.getLogger(__name__)
 CLIENT_PORT, GCS_PORT = 10001, 6379  # Ray's defaults for ray:// and for a head node
@@ -92,11 +93,11 @@ def run_batch_on_ray(
     prompt: str | None = None,
     seed: int = 0,
     index_folder: Path | None = None,
-    config: RunConfig | None = None,
+    config: Settings | None = None,
     progress: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
-    """Like `run_batch`, with `workers` Ray actors (default: one per CPU of the cluster for
-    the offline composer, one per GPU — or one — for the transformers backend)."""
+    """Like `run_batch`, with `workers` Ray actors (default: one per CPU of the cluster for a
+    backend that holds no model, one per GPU — or one — for a local model)."""
     ray = require("ray", "ray")
     from ray.util import ActorPool
 
@@ -111,16 +112,12 @@ def run_batch_on_ray(
     try:
         resources = ray.cluster_resources()
         if gpus_per_actor is None:
-            gpus_per_actor = (
-                1.0 if config.backend == "transformers" and resources.get("GPU") else 0.0
-            )
+            gpus_per_actor = 1.0 if holds_local_model(config) and resources.get("GPU") else 0.0
         if workers is None:
             if gpus_per_actor:
                 workers = max(1, int(resources.get("GPU", 1) // gpus_per_actor))
             else:
-                workers = (
-                    max(1, int(resources.get("CPU", 1))) if config.backend != "transformers" else 1
-                )
+                workers = default_workers(config, int(resources.get("CPU", 1)))
         actor = ray.remote(num_cpus=1, num_gpus=gpus_per_actor)(_ComposerActor)
         started = time.perf_counter()
         actors = [actor.remote(job) for _ in range(max(1, min(workers, len(todo) or 1)))]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pictune.pipeline.config import RunConfig
+from pictune.pipeline.config import Settings
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 DONE = ".done"
@@ -45,38 +45,23 @@ class BatchSummary:
 class BatchJob:
     """What every worker needs to compose any picture of the batch (sent to each worker)."""
 
-    config: RunConfig = field(default_factory=RunConfig)
-    index_folder: str | None = None  # the offline composer's index (default: builtin)
+    config: Settings = field(default_factory=Settings)  # its corpus is an absolute folder
     prompt: str | None = None
     seed: int = 0
 
 
 class PictureComposer:
-    """Composes one picture at a time, with the index or the model opened once."""
+    """Composes one picture at a time, with the index and any model opened once."""
 
     def __init__(self, job: BatchJob) -> None:
+        from pictune.pipeline.api import open_composer
+
         self.job = job
-        if job.config.backend == "offline":
-            from pictune.corpus import CorpusIndex
-            from pictune.pipeline.offline import ensure_builtin_index
-
-            self.index = (
-                CorpusIndex(Path(job.index_folder)) if job.index_folder else ensure_builtin_index()
-            )
-        else:
-            from pictune.pipeline.config import ComposerFactory
-
-            self.factory = ComposerFactory(job.config)
+        self.composer = open_composer(job.config)
 
     def _compose(self, image: str, out: str) -> None:
         job = self.job
-        if job.config.backend == "offline":
-            from pictune.pipeline.offline import compose_offline
-
-            compose_offline(image, out, prompt=job.prompt, seed=job.seed, index=self.index,
-                            k=job.config.references, rounds=job.config.rounds)  # fmt: skip
-            return
-        composition = self.factory(job.seed).compose(image, job.prompt)
+        composition = self.composer.compose(image, job.prompt, seed=job.seed)
         composition.save(out)
         if not composition.ok:
             raise _CompositionFailedError(composition.status)
@@ -155,15 +140,20 @@ def collect(
 
 
 def make_job(
-    config: RunConfig | None, index_folder: Path | None, prompt: str | None, seed: int
+    config: Settings | None, index_folder: Path | None, prompt: str | None, seed: int
 ) -> BatchJob:
-    """The job every worker receives; the offline composer's index defaults to the builtin."""
-    from pictune.pipeline.offline import ensure_builtin_index
+    """The job every worker receives. The corpus is opened here once (the builtin index is
+    built here, not by every worker at once; a missing one fails before any work) and
+    handed on as an absolute folder, which every process and Ray actor can open."""
+    from pictune.pipeline.indexes import open_index
 
-    config = config or RunConfig()
-    if config.backend == "offline":
-        index_folder = (index_folder or ensure_builtin_index().folder).resolve()
-    return BatchJob(config, str(index_folder) if index_folder else None, prompt, seed)
+    config = config or Settings()
+    if index_folder is not None:
+        config = config.with_values(corpus=str(index_folder))
+    index = open_index(config.corpus)
+    config = config.with_values(corpus=str(index.folder.resolve()))
+    index.close()
+    return BatchJob(config, prompt, seed)
 
 
 def _start_worker(job: BatchJob) -> None:
@@ -184,14 +174,16 @@ def run_batch(
     prompt: str | None = None,
     seed: int = 0,
     index_folder: Path | None = None,
-    config: RunConfig | None = None,
+    config: Settings | None = None,
     progress: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
     """Compose every picture under `images_dir` into `out_dir` with `workers` processes
-    (default: one per core for the offline composer, one for a model backend)."""
+    (default: as many as the backend runs well side by side on this machine)."""
+    from pictune.pipeline.api import default_workers
+
     job = make_job(config, index_folder, prompt, seed)
     summary, todo = plan_batch(images_dir, out_dir)
-    default = os.cpu_count() or 1 if job.config.backend == "offline" else 1
+    default = default_workers(job.config, os.cpu_count() or 1)
     started = time.perf_counter()
     with ProcessPoolExecutor(
         max_workers=max(1, workers or default), initializer=_start_worker, initargs=(job,)

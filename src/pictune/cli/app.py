@@ -9,7 +9,7 @@ import sys
 import typer
 
 from pictune import __version__
-from pictune.cli import abc_commands, corpus_commands
+from pictune.cli import abc_commands, config_command, corpus_commands
 from pictune.cli.batch_command import batch
 from pictune.cli.compose_command import compose
 from pictune.cli.demo import demo
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(abc_commands.app, name="abc")
 app.add_typer(corpus_commands.app, name="corpus")
+app.add_typer(config_command.app, name="config")
 app.command()(compose)
 app.command()(metrics)
 app.command()(explain)

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from pictune.cli import settings_flags as flag
 from pictune.cli.output import console, err_console, guarded
 from pictune.errors import InputError
 
@@ -20,9 +21,15 @@ def batch(
     ),
     prompt: str | None = typer.Option(None, "--prompt", help="The same words for every picture."),
     seed: int = typer.Option(0, "--seed"),
-    config: Path | None = typer.Option(
-        None, "--config", help="A pictune.toml naming the backend and model (else ./pictune.toml)."
-    ),
+    config: Path | None = flag.CONFIG,
+    backend: str | None = flag.BACKEND,
+    model: str | None = flag.MODEL,
+    base_url: str | None = flag.BASE_URL,
+    corpus: str | None = flag.CORPUS,
+    k: int | None = flag.K,
+    rounds: int | None = flag.ROUNDS,
+    bars: int | None = flag.BARS,
+    max_attempts: int | None = flag.MAX_ATTEMPTS,
     ray: str | None = typer.Option(
         None,
         "--ray",
@@ -39,13 +46,13 @@ def batch(
 
     def run() -> None:
         from pictune.batch import find_images, run_batch, run_batch_on_ray
-        from pictune.pipeline.config import load_config
 
         if not images_dir.is_dir():
             raise InputError(f"{images_dir} is not a folder")
-        if config is not None and not config.is_file():
-            raise InputError(f"no such settings file: {config}")
-        settings = load_config({}, project=config)
+        settings = flag.settings_from_flags(
+            config, backend=backend, model=model, base_url=base_url, corpus=corpus, k=k,
+            rounds=rounds, bars=bars, max_attempts=max_attempts,
+        )  # fmt: skip
         total = len(find_images(images_dir))
         if total == 0:
             raise InputError(f"no pictures in {images_dir}")

@@ -11,22 +11,22 @@ from pictune.corpus.records import MusicRecord
 
 log = logging.getLogger(__name__)
 CACHE_FILE = "abc_cache.sqlite"
-_memory: dict[tuple[str, str], str] = {}
 
 
-def cached_abc(folder: Path, record: MusicRecord) -> str:
-    """The ABC of a MIDI record: from memory, from the cache file, or converted now."""
+def cached_abc(folder: Path, record: MusicRecord, memory: dict[str, str]) -> str:
+    """The ABC of a MIDI record: from `memory` (owned by the opened index), from the cache
+    file beside the index, or converted now."""
     assert record.midi_path is not None
-    key = (str(folder), record.id)
-    if key in _memory:
-        return _memory[key]
+    key = record.id
+    if key in memory:
+        return memory[key]
     path = folder / CACHE_FILE
     try:
         with sqlite3.connect(path) as db:
             db.execute("CREATE TABLE IF NOT EXISTS abc (id TEXT PRIMARY KEY, abc TEXT NOT NULL)")
             row = db.execute("SELECT abc FROM abc WHERE id = ?", (record.id,)).fetchone()
             if row:
-                _memory[key] = row[0]
+                memory[key] = row[0]
                 return str(row[0])
             text = midi_to_abc(
                 Path(record.midi_path).read_bytes(),
@@ -36,5 +36,5 @@ def cached_abc(folder: Path, record: MusicRecord) -> str:
     except sqlite3.OperationalError as exc:  # a read-only index folder: convert, keep in memory
         log.debug("ABC cache unavailable (%s)", exc)
         text = midi_to_abc(Path(record.midi_path).read_bytes(), title=Path(record.midi_path).stem)
-    _memory[key] = text
+    memory[key] = text
     return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -90,13 +91,23 @@ class CorpusIndex:
         self._instruments = [m[2] or "" for m in meta]
         self._ivf: Any = None
         self._flat: Any = None
-        self._abc_cache: dict[int, str] = {}
+        text = json.dumps(self.manifest, sort_keys=True, default=str)
+        self._content_key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        self._converted_abc: dict[str, str] = {}  # MIDI records converted to ABC, by id
+        # Values derived from this index (a metric profile …), owned by this object.
+        self.derived: dict[tuple[Any, ...], Any] = {}
 
     # -- facts ---------------------------------------------------------------------------
 
     @property
     def name(self) -> str:
         return self.folder.name
+
+    @property
+    def content_key(self) -> str:
+        """A checksum of the index's content (its manifest): caches of anything derived from
+        the index are keyed by it, so an index rebuilt in place is never served stale."""
+        return self._content_key
 
     @property
     def count(self) -> int:
@@ -232,7 +243,7 @@ class CorpusIndex:
             raise CorpusError(f"record {record.id} has neither ABC nor MIDI")
         from pictune.corpus.abc_cache import cached_abc
 
-        return cached_abc(self.folder, record)
+        return cached_abc(self.folder, record, self._converted_abc)
 
     def close(self) -> None:
         self._db.close()

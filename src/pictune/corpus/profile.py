@@ -26,7 +26,6 @@ from pictune.music.score import Score
 log = logging.getLogger(__name__)
 PROFILE_SAMPLE = 1000
 CHUNK = 200  # tunes per abc2midi run
-_profiles: dict[tuple[str, int, int], MetricProfile] = {}
 
 
 @dataclass(frozen=True)
@@ -55,16 +54,18 @@ class MetricProfile:
 def metric_profile(
     index: CorpusIndex, sample: int = PROFILE_SAMPLE, seed: int = 0
 ) -> MetricProfile:
-    """The metric distribution of a seeded sample of `sample` records (cached)."""
-    key = (str(index.folder.resolve()), sample, seed)
-    if key in _profiles:
-        return _profiles[key]
-    cache = index.folder / f"metric-profile-{sample}-{seed}.json"
+    """The metric distribution of a seeded sample of `sample` records, kept by the opened
+    index and in a file beside it named by the index's content checksum (a rebuilt index
+    gets a new file, never a stale profile)."""
+    key = ("metric-profile", sample, seed)
+    if key in index.derived:
+        return index.derived[key]  # type: ignore[no-any-return]
+    cache = index.folder / f"metric-profile-{index.content_key}-{sample}-{seed}.json"
     profile = _read(cache, index)
     if profile is None:
         profile = _measure(index, sample, seed)
         _write(cache, profile)
-    _profiles[key] = profile
+    index.derived[key] = profile
     return profile
 
 

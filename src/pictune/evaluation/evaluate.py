@@ -13,23 +13,20 @@ from pictune.evaluation.grid import EvalConfig
 from pictune.evaluation.report import write_outputs
 from pictune.evaluation.runner import EvalRun, Progress, run_evaluation
 from pictune.evaluation.stats import summarise
-from pictune.pipeline.config import RunConfig
+from pictune.pipeline.config import Settings
 
 
-def corpus_profile(config: RunConfig) -> MetricProfile:
+def corpus_profile(config: Settings) -> MetricProfile:
     """The metric distribution of the corpus the configuration composes from."""
-    from pictune.corpus import CorpusIndex, resolve_index
-    from pictune.pipeline.offline import ensure_builtin_index
+    from pictune.pipeline.indexes import open_index
 
-    if config.backend == "offline":
-        return metric_profile(ensure_builtin_index())
-    return metric_profile(CorpusIndex(resolve_index(config.corpus)))
+    return metric_profile(open_index(config.corpus))
 
 
 def clip_agreement(run: EvalRun, clip: str) -> dict[str, Any]:
     """Per configuration: how much closer each picture sits to its own music's caption."""
+    from pictune.images import load_image
     from pictune.models import load_embedder
-    from pictune.models.offline.image import load_image
 
     embedder = load_embedder(clip if clip.startswith("clip") else f"clip:{clip}")
     pictures = {name: load_image(run.images_dir / name) for name in run.images}

@@ -1,4 +1,4 @@
-"""The configurations an evaluation compares: a base RunConfig and the variations asked for,
+"""The configurations an evaluation compares: a base Settings and the variations asked for,
 e.g. `k=0,5` and `rounds=0,1` → four configurations, every combination."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from pictune.errors import InputError
-from pictune.pipeline.config import RunConfig, load_config
+from pictune.pipeline.config import SECRET, Settings, load_settings
 
 TERM = re.compile(r"^([a-z_]+)=(.+)$")
-SECRET = {"api_key"}
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class EvalConfig:
 
     name: str
     varied: dict[str, Any]
-    config: RunConfig
+    config: Settings
 
     @property
     def slug(self) -> str:
@@ -31,7 +30,7 @@ class EvalConfig:
 
 def parse_variations(terms: list[str]) -> dict[str, list[str]]:
     """`["k=0,5", "rounds=0,1"]` → `{"k": ["0", "5"], "rounds": ["0", "1"]}`."""
-    known = {f.name for f in fields(RunConfig)} - SECRET
+    known = {f.name for f in fields(Settings)} - SECRET
     variations: dict[str, list[str]] = {}
     for term in (word for text in terms for word in text.split()):
         match = TERM.match(term)
@@ -52,13 +51,13 @@ def configurations(
     terms: list[str], base: dict[str, Any] | None = None, project: Any = None
 ) -> list[EvalConfig]:
     """Every combination of the variations over the base settings (flags, then pictune.toml,
-    then the user's settings, then the environment), each checked as `load_config` would."""
+    then the user's settings, then the environment), each checked as `load_settings` would."""
     variations = parse_variations(terms)
     names = list(variations)
     result = []
     for values in itertools.product(*(variations[n] for n in names)) if names else [()]:
         varied = dict(zip(names, values, strict=True))
-        config = load_config({**(base or {}), **varied}, project=project)
+        config = load_settings({**(base or {}), **varied}, config_file=project)
         label = ", ".join(f"{n}={v}" for n, v in varied.items()) or "base"
         result.append(EvalConfig(label, varied, config))
     return result

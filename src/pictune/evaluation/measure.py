@@ -56,30 +56,10 @@ def _claims(result: RunResult, claims: list[dict[str, Any]]) -> None:
     result.claims_inconsistent = sum(c["verdict"] == "inconsistent" for c in claims)
 
 
-def from_offline_report(
-    report: dict[str, Any], image: str, config: str, seconds: float
-) -> RunResult:
-    """The offline composer's report.json, reduced."""
-    refinement = report["refinement"]
-    rounds = refinement["rounds"]
-    chosen = rounds[refinement["chosen"]]
-    result = RunResult(
-        image=image, config=config, seed=report["seed"], ok=True, abc=report["abc"],
-        caption=music_caption(report["abc"]), metrics=report["metrics"],
-        first_distance=rounds[0]["distance"], final_distance=chosen["distance"],
-        refinement_rounds=len(rounds) - 1, novelty=report["novelty"]["longest_shared_run"],
-        references=len(report["retrieval"]["references"]), seconds=round(seconds, 4),
-        model_calls=report.get("model_calls", 0),
-        extra={"ranges_from": refinement["ranges_from"], "stopped": refinement["stopped"]},
-    )  # fmt: skip
-    _claims(result, report.get("claims", []))
-    return result
-
-
 def from_composition(
     composition: Composition, image: str, config: str, seconds: float
 ) -> RunResult:
-    """A VLM run's Composition, reduced."""
+    """A run's Composition (any backend), reduced."""
     rounds = composition.rounds
     first = next((r for r in rounds if r.valid), None)
     chosen = rounds[composition.chosen_round] if composition.chosen_round is not None else None
@@ -92,9 +72,11 @@ def from_composition(
         final_distance=chosen.distance if chosen else None,
         correction_attempts=sum(r.kind == "correct" for r in rounds),
         refinement_rounds=sum(r.kind == "refine" for r in rounds),
-        novelty=chosen.shared_run if chosen and composition.references else None,
+        novelty=chosen.shared_run if chosen else None,
         references=len(composition.references), seconds=round(seconds, 4),
-        model_calls=len(rounds),
+        model_calls=composition.model_calls,
+        extra={"ranges_from": composition.refinement.ranges_from,
+               "stopped": composition.refinement.stopped} if composition.refinement else {},
     )  # fmt: skip
     _claims(result, list(chosen.claims) if chosen else [])
     return result

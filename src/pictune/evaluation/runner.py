@@ -1,9 +1,11 @@
 """run_evaluation(): every configuration over every picture, resumable, then the summary.
 
-Each (configuration, picture) run leaves `runs/<configuration>/<picture>.json`; a rerun with
-the same settings and seed reuses it, so a killed evaluation resumes where it stopped.
-Offline configurations run in a process pool (the corpus index opened once per process);
-VLM configurations run one picture at a time with the model loaded once."""
+Each (configuration, picture) run is a Composition saved by the one output step into
+`runs/<configuration>/<picture>/`, and reduced to `runs/<configuration>/<picture>.json`; a
+rerun with the same settings and seed reuses that, so a killed evaluation resumes where it
+stopped. Each configuration runs in as many processes as its backend runs well side by
+side (one a core for the offline composer; one for a local model), each process opening
+the corpus index and any model once."""
 
 from __future__ import annotations
 
@@ -16,15 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pictune.batch.runner import find_images
+from pictune.batch.runner import find_images, make_job
 from pictune.errors import InputError, PictuneError
 from pictune.evaluation.grid import EvalConfig
-from pictune.evaluation.measure import RunResult, from_composition, from_offline_report
+from pictune.evaluation.measure import RunResult, from_composition
+from pictune.pipeline.api import Composer, default_workers, open_composer
+from pictune.pipeline.config import Settings
 
 RUNS = "runs"
 Job = tuple[Path, str, Path]  # a picture, its name under the folder, its output folder
 Progress = Callable[[int, int], None]
-_index: Any = None
+_composer: Composer | None = None  # the composer of a pool process (set by its initializer)
 
 
 @dataclass
@@ -69,51 +73,32 @@ def _store(path: Path, settings: dict[str, Any], result: RunResult) -> None:
     partial.replace(path)  # written whole or not at all
 
 
-def _open_index(folder: str) -> None:
-    global _index
-    from pictune.corpus import CorpusIndex
-
-    _index = CorpusIndex(Path(folder))
+def _start(settings: Settings) -> None:
+    global _composer
+    _composer = open_composer(settings)
 
 
-def _offline_one(
-    image: str, relative: str, folder: str, name: str, seed: int, k: int, rounds: int
+def compose_one(
+    composer: Composer, image: str, relative: str, folder: str, name: str, seed: int
 ) -> RunResult:
-    from pictune.pipeline.offline import compose_offline
-
+    """One picture through the configuration's composer, saved and reduced; a failure is a
+    result, never the end of the evaluation."""
     started = time.perf_counter()
     try:
-        composed = compose_offline(
-            image, folder, seed=seed, k=k, rounds=rounds, index=_index, render=("abc",)
-        )
+        composition = composer.compose(image, seed=seed)
+        composition.save(folder)
     except PictuneError as exc:
         return RunResult(relative, name, seed, False, str(exc).splitlines()[0])
     except Exception as exc:  # one picture must never stop the evaluation
         return RunResult(
             relative, name, seed, False, f"internal error: {type(exc).__name__}: {exc}"
         )
-    return from_offline_report(composed.report, relative, name, time.perf_counter() - started)
+    return from_composition(composition, relative, name, time.perf_counter() - started)
 
 
-def _vlm_runs(config: EvalConfig, jobs: list[Job], seed: int) -> list[RunResult]:
-    from pictune.pipeline.config import ComposerFactory
-
-    factory = ComposerFactory(config.config)
-    results = []
-    for image, relative, folder in jobs:
-        started = time.perf_counter()
-        try:
-            composition = factory(seed).compose(image)
-            composition.save(folder, render=("abc",))
-            results.append(
-                from_composition(composition, relative, config.name, time.perf_counter() - started)
-            )
-        except PictuneError as exc:
-            results.append(RunResult(relative, config.name, seed, False, str(exc).splitlines()[0]))
-        except Exception as exc:  # one picture must never stop the evaluation
-            error = f"internal error: {type(exc).__name__}: {exc}"
-            results.append(RunResult(relative, config.name, seed, False, error))
-    return results
+def _pooled_one(image: str, relative: str, folder: str, name: str, seed: int) -> RunResult:
+    assert _composer is not None, "the pool's initializer did not run"
+    return compose_one(_composer, image, relative, folder, name, seed)
 
 
 def run_evaluation(
@@ -126,8 +111,6 @@ def run_evaluation(
     progress: Progress | None = None,
 ) -> EvalRun:
     """Run (or reuse) every configuration on every picture under `images_dir`."""
-    from pictune.pipeline.offline import ensure_builtin_index
-
     if not images_dir.is_dir():
         raise InputError(f"{images_dir} is not a folder")
     pictures = find_images(images_dir)
@@ -138,8 +121,7 @@ def run_evaluation(
     relative = [p.relative_to(images_dir).as_posix() for p in pictures]
     run = EvalRun(images_dir, out_dir, seed, configs, relative, {c.name: [] for c in configs})
     found: dict[tuple[str, str], RunResult] = {}
-    offline_jobs: list[tuple[EvalConfig, Job]] = []
-    vlm_jobs: dict[str, tuple[EvalConfig, list[Job]]] = {}
+    todo: dict[str, tuple[EvalConfig, list[Job]]] = {}
     for config in configs:
         settings = _settings(config, seed)
         for picture, name in zip(pictures, relative, strict=True):
@@ -149,11 +131,7 @@ def run_evaluation(
                 run.reused += 1
                 continue
             folder = out_dir / RUNS / config.slug / Path(name).with_suffix("")
-            job = (picture, name, folder)
-            if config.config.backend == "offline":
-                offline_jobs.append((config, job))
-            else:
-                vlm_jobs.setdefault(config.name, (config, []))[1].append(job)
+            todo.setdefault(config.name, (config, []))[1].append((picture, name, folder))
     total, done = len(configs) * len(pictures), run.reused
     started = time.perf_counter()
 
@@ -168,22 +146,22 @@ def run_evaluation(
 
     if progress:
         progress(done, total)
-    if offline_jobs:
-        count = max(1, min(workers or os.cpu_count() or 1, len(offline_jobs)))
-        index_folder = str(ensure_builtin_index().folder)
-        with ProcessPoolExecutor(count, initializer=_open_index, initargs=(index_folder,)) as pool:
-            futures = {
-                pool.submit(
-                    _offline_one, str(picture), name, str(folder), config.name, seed,
-                    config.config.references, config.config.rounds,
-                ): config
-                for config, (picture, name, folder) in offline_jobs
-            }  # fmt: skip
+    for config, jobs in todo.values():
+        chosen = make_job(config.config, None, None, seed).config  # the corpus opened once
+        count = min(workers or default_workers(chosen, os.cpu_count() or 1), len(jobs))
+        if count <= 1:
+            composer = open_composer(chosen)
+            for picture, name, folder in jobs:
+                finish(config, compose_one(composer, str(picture), name, str(folder),
+                                           config.name, seed))  # fmt: skip
+            continue
+        with ProcessPoolExecutor(count, initializer=_start, initargs=(chosen,)) as pool:
+            futures = [
+                pool.submit(_pooled_one, str(picture), name, str(folder), config.name, seed)
+                for picture, name, folder in jobs
+            ]
             for future in as_completed(futures):
-                finish(futures[future], future.result())
-    for config, jobs in vlm_jobs.values():
-        for result in _vlm_runs(config, jobs, seed):
-            finish(config, result)
+                finish(config, future.result())
     run.seconds = round(time.perf_counter() - started, 3)
     for config in configs:
         run.results[config.name] = [found[config.name, name] for name in relative]

@@ -64,7 +64,8 @@ class Facts:
     voices: int
 
     @classmethod
-    def of(cls, abc: str) -> Facts:
+    def of(cls, abc: str, score: Score | None = None) -> Facts:
+        """The facts of a tune; `score` is its notes when the caller has them already."""
         fields = header_fields(abc)
         key = fields.get("K", "").split("%")[0].strip()
         match = re.match(
@@ -81,7 +82,7 @@ class Facts:
             and not word.startswith("mix")
             else ("major" if word in ("", "maj", "major") else word[:3])
         )
-        score = Score.from_abc(abc)
+        score = score if score is not None else Score.from_abc(abc)
         named = [
             instrument_name(t.program, t.is_drum)
             for i, t in enumerate(score.tracks)
@@ -113,9 +114,10 @@ def _verdict(holds: bool, negated: bool) -> str:
     return "consistent" if holds != negated else "inconsistent"
 
 
-def check_motivation(motivation: str, abc: str) -> list[Claim]:
-    """Every checkable claim of the motivation, with its verdict against the tune."""
-    facts = Facts.of(abc)
+def check_motivation(motivation: str, abc: str, score: Score | None = None) -> list[Claim]:
+    """Every checkable claim of the motivation, with its verdict against the tune (`score`:
+    the tune's notes when the caller has them, so the tune is not converted again)."""
+    facts = Facts.of(abc, score)
     claims: list[Claim] = []
     for sentence in re.split(r"(?<=[.!?;])\s+", motivation):
         lowered = sentence.lower()

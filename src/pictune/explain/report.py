@@ -3,7 +3,7 @@
 It shows the picture with its heat-map, the score, an audio player, the motivation with
 each checked claim marked, the retrieved examples, and the rounds with their metrics as a
 table and a plot. It is built from a run's folder (report.json and the files beside it),
-for the offline composer and the VLM pipeline alike."""
+for every backend alike (one report.json schema)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from pictune.explain.consistency import Claim, check_motivation
+from pictune.explain.consistency import Claim
 from pictune.music.metrics import REFINEMENT_METRICS
 
 REPORT_HTML = "report.html"
@@ -86,20 +86,26 @@ def _marked_motivation(motivation: str, claims: list[Claim]) -> str:
 
 
 def _rounds(report: dict[str, Any]) -> list[dict[str, Any]]:
-    if "rounds" in report:
-        return [
-            {
-                "kind": r["kind"],
-                "valid": r["valid"],
-                "distance": r.get("distance"),
-                "metrics": r.get("metrics") or {},
-            }
-            for r in report["rounds"]
-            if r["kind"] != "describe"
-        ]
+    """Every round that wrote a tune (a VLM's compose/correct/refine calls, the offline
+    composer's drafts), with its validity, distance and metrics."""
     return [
-        {"kind": "offline", "valid": True, "distance": None, "metrics": report.get("metrics") or {}}
+        {
+            "kind": r["kind"] + ("" if r.get("accepted") is not False else " (not kept)"),
+            "valid": r["valid"],
+            "distance": r.get("distance"),
+            "metrics": r.get("metrics") or {},
+        }
+        for r in report["rounds"]
+        if r["kind"] != "describe"
     ]
+
+
+def _chosen_claims(report: dict[str, Any]) -> list[Claim]:
+    """The claims checked when the chosen round was judged (stored; not recomputed)."""
+    chosen = report.get("chosen_round")
+    if chosen is None:
+        return []
+    return [Claim(**c) for c in report["rounds"][chosen].get("claims", ())]
 
 
 def _plot(rounds: list[dict[str, Any]]) -> str:
@@ -128,17 +134,16 @@ def build_report(folder: str | Path) -> Path:
     report = json.loads((folder / "report.json").read_text("utf-8"))
     abc = report.get("abc") or ""
     motivation = report.get("motivation") or ""
-    claims = check_motivation(motivation, abc) if abc and motivation else []
-    image_field = report.get("image")
-    image_path = Path(image_field["path"] if isinstance(image_field, dict) else image_field or "")
+    claims = _chosen_claims(report)
+    image_path = Path(report.get("image") or "")
     picture = _png(image_path) if image_path.name else None
     heat = _png(folder / "heatmap.png")
     phrases = _png(folder / "phrases.png", max_side=1100)
     svg = (folder / "score.svg").read_text("utf-8") if (folder / "score.svg").is_file() else ""
     audio = _audio(folder)
-    references = report.get("references") or report.get("retrieval", {}).get("references", [])
+    references = report.get("references") or []
     rounds = _rounds(report)
-    title = next((ln[2:] for ln in abc.splitlines() if ln.startswith("T:")), "pictune")
+    title = report.get("title") or "pictune"
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} — pictune</title>",
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'\">",

@@ -34,20 +34,25 @@ def export_tune(
     folder: str | Path,
     formats: tuple[str, ...] = FORMATS,
     soundfont: str | Path | None = None,
+    midi: bytes | None = None,
 ) -> Exported:
-    """Write the chosen formats of one valid tune into `folder` (created if needed)."""
+    """Write the chosen formats of one valid tune into `folder` (created if needed).
+
+    `midi` is the tune's MIDI when the caller already has it (validation made it): the tune
+    is then not converted again."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown formats: {', '.join(sorted(unknown))}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     result = Exported()
-    conversion = abc_to_midi(abc)
-    if conversion.midi is None:
-        raise AbcError(
-            f"the tune cannot be played: {conversion.errors[0] if conversion.errors else '?'}"
-        )
-    midi = conversion.midi
+    if midi is None:
+        conversion = abc_to_midi(abc)
+        if conversion.midi is None:
+            raise AbcError(
+                f"the tune cannot be played: {conversion.errors[0] if conversion.errors else '?'}"
+            )
+        midi = conversion.midi
     for fmt in formats:
         path = folder / FILE_NAMES[fmt]
         if fmt == "abc":

@@ -1,5 +1,21 @@
 """The `pipeline` layer: image → music runs that tie the lower layers together."""
 
-from pictune.pipeline.offline import OfflineComposition, compose_offline, ensure_builtin_index
+from pictune.pipeline.api import Composer, compose, make_backend, open_composer
+from pictune.pipeline.config import Settings, load_settings, resolve_settings
+from pictune.pipeline.indexes import ensure_builtin_index, open_index
+from pictune.pipeline.record import OUTPUT_FILES, Composition, Round
 
-__all__ = ["OfflineComposition", "compose_offline", "ensure_builtin_index"]
+__all__ = [
+    "OUTPUT_FILES",
+    "Composer",
+    "Composition",
+    "Round",
+    "Settings",
+    "compose",
+    "ensure_builtin_index",
+    "load_settings",
+    "make_backend",
+    "open_composer",
+    "open_index",
+    "resolve_settings",
+]

@@ -1,4 +1,4 @@
-"""Composer.compose(image, prompt) → Composition: the paper's method with bounded loops.
+"""VlmComposer.compose(image, prompt, seed=…) → Composition: the paper's method, bounded.
 
 describe (no thinking) → retrieve (image and description queries, fused) → compose with
 the references → extract, validate, repair → correction rounds with the exact diagnostics
@@ -10,7 +10,6 @@ or returns a failed Composition that still holds every attempt."""
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -27,36 +26,21 @@ from pictune.corpus import CorpusIndex, retrieve
 from pictune.corpus.embedding import Embedder
 from pictune.errors import AbcError
 from pictune.explain.consistency import check_motivation
-from pictune.models.offline.composer import longest_shared_run
-from pictune.models.offline.image import load_image
-from pictune.models.vlm.base import GenerationOptions, Message, VisionLanguageModel
+from pictune.images import load_image
+from pictune.models.vlm.base import GenerationOptions, Message, Reply, VisionLanguageModel
 from pictune.music.metrics import Metrics, compute_metrics
+from pictune.music.novelty import COPY_RUN, Line, copied_run, melody_notes
 from pictune.music.score import Score
+from pictune.pipeline.config import Settings
 from pictune.pipeline.feedback import Range, distance, metrics_text, reference_ranges
-from pictune.pipeline.record import Composition, Round
+from pictune.pipeline.record import Composition, Reference, Refinement, Round
 
 log = logging.getLogger(__name__)
-RAG_NOISE_RUN = 8
+Progress = Callable[[str], None]
 
 
 class BudgetExhaustedError(Exception):
     """The run used its model calls or seconds."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    k: int = 1  # hits per query (the paper: 1 each, de-duplicated)
-    rounds: int = 1  # refinement rounds (the paper: 1)
-    max_attempts: int = 3  # tries to get a playable tune per step
-    example_bars: int = 16  # prompt budget per reference
-    max_calls: int = 12
-    max_seconds: float = 900.0
-    temperature: float = 0.7
-    max_tokens: int = 2048
-    seed: int = 0
-    consistency_feedback: bool = (
-        True  # tell the model which motivation claims the music contradicts
-    )
 
 
 def template(name: str) -> Template:
@@ -67,12 +51,14 @@ def template(name: str) -> Template:
 
 @dataclass
 class _Run:
+    """One composition's budget and what it has produced so far."""
+
     settings: Settings
+    seed: int
     started: float = field(default_factory=time.perf_counter)
     calls: int = 0
     rounds: list[Round] = field(default_factory=list)
-    last_attention: tuple[tuple[float, ...], ...] | None = None
-    last_phrases: dict[str, Any] | None = None
+    midi: dict[int, bytes] = field(default_factory=dict)  # round number → validated MIDI
 
     def check(self) -> None:
         if self.calls >= self.settings.max_calls:
@@ -81,115 +67,144 @@ class _Run:
             raise BudgetExhaustedError(f"time budget of {self.settings.max_seconds:g} s used")
 
 
-class Composer:
+class VlmComposer:
+    """The paper's pipeline over a vision-language model, behind the `Composer` protocol."""
+
     def __init__(
         self,
         backend: VisionLanguageModel,
         index: CorpusIndex,
         embedder: Embedder,
         settings: Settings | None = None,
-        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.backend, self.index, self.embedder = backend, index, embedder
-        self.settings = settings or Settings()
-        self.progress = progress or (lambda stage: None)
+        self.settings = settings or Settings(backend="transformers", model=backend.id)
+        self.progress: Progress = lambda stage: None
 
-    def _call(
-        self, run: _Run, kind: str, messages: list[Message], thinking: bool | None
-    ) -> tuple[str, float]:
+    @property
+    def backend_id(self) -> str:
+        return str(self.backend.id)
+
+    def _call(self, run: _Run, kind: str, messages: list[Message], thinking: bool | None) -> Reply:
         run.check()
         run.calls += 1
         self.progress(kind)
         options = GenerationOptions(
-            seed=self.settings.seed + run.calls, temperature=self.settings.temperature,
+            seed=run.seed + run.calls, temperature=self.settings.temperature,
             max_tokens=self.settings.max_tokens, thinking=thinking,
         )  # fmt: skip
-        reply = self.backend.generate(messages, options)
-        run.last_phrases = _phrase_maps(reply.text, reply.extra)
-        grid = reply.image_attention
-        run.last_attention = (
-            tuple(tuple(round(float(v), 8) for v in row) for row in grid.tolist())
-            if grid is not None
-            else None
-        )
-        return reply.text, reply.seconds
+        return self.backend.generate(messages, options)
 
-    def compose(self, image_path: str | Path, prompt: str | None = None) -> Composition:
-        image = load_image(image_path)
-        run = _Run(self.settings)
+    def compose(
+        self,
+        image: str | Path,
+        prompt: str | None = None,
+        *,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> Composition:
+        """Describe, retrieve, compose, correct and refine within the budgets."""
+        self.progress = progress or (lambda stage: None)
+        image_path = image
+        picture = load_image(image_path)
+        run = _Run(self.settings, seed)
         timings: dict[str, float] = {}
         description, references, best = "", [], None
-        status = "ok"
+        ranges: dict[str, Range] = {}
+        status, stopped = "ok", "no refinement asked" if self.settings.rounds == 0 else ""
         try:
             clock = time.perf_counter()
             user = f"\n{prompt}" if prompt else ""
             describe = template("describe").substitute(user_prompt=user)
-            description, seconds = self._call(
-                run, "describe", [Message("user", describe, (image,))], thinking=False
+            reply = self._call(
+                run, "describe", [Message("user", describe, (picture,))], thinking=False
             )
+            description = reply.text
             # The paper's attention map comes from the description call.
             run.rounds.append(
-                Round("describe", describe, description, seconds, attention=run.last_attention)
-            )
+                Round("describe", describe, description, reply.seconds,
+                      attention=_grid(reply.image_attention))
+            )  # fmt: skip
             timings["describe"] = time.perf_counter() - clock
             clock = time.perf_counter()
             hits = retrieve(
                 self.index, self.embedder, text=description or prompt or "music",
-                image=image if self.embedder.embeds_images else None, per_query=self.settings.k,
+                image=picture if self.embedder.embeds_images else None,
+                per_query=self.settings.references,
             )  # fmt: skip
-            references = [self._reference(h) for h in hits]
-            ranges = reference_ranges([m for r in references if (m := r.pop("_metrics"))])
-            references = [json.loads(json.dumps(r)) for r in references]  # plain JSON values
+            shown = [self._reference(h) for h in hits]
+            references = [reference for reference, _, _ in shown]
+            ranges = reference_ranges([m for _, m, _ in shown if m is not None])
+            lines = [line for _, _, line in shown if line]
             timings["retrieve"] = time.perf_counter() - clock
             clock = time.perf_counter()
             compose = template("compose").substitute(
                 description=description.strip(),
                 user_prompt=f"\nThe user asks for: {prompt}\n" if prompt else "",
                 examples="\n".join(
-                    f"\nCaption: {r['caption']}\n{r['abc_in_prompt']}" for r in references
+                    f"\nCaption: {r.caption}\n{r.abc_in_prompt}" for r in references
                 ),
+                bars=self.settings.bars,
             )
             best = self._until_playable(
-                run, "compose", [Message("user", compose, (image,))], ranges, references
+                run, "compose", [Message("user", compose, (picture,))], ranges, lines
             )
             timings["compose"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            for _ in range(self.settings.rounds):
+            for number in range(1, self.settings.rounds + 1):
                 if best is None:
                     break
-                candidate = self._refine(run, image, description, best, ranges, references)
-                if candidate is None or not _better(candidate, best):
+                candidate = self._refine(run, picture, description, best, ranges, lines)
+                if candidate is None:
+                    stopped = f"round {number} wrote no playable tune"
+                    break
+                if not _better(candidate, best):
+                    stopped = f"round {number} did not come closer"
                     break
                 best = candidate
+                stopped = f"{number} round(s) done"
             timings["refine"] = time.perf_counter() - clock
         except BudgetExhaustedError as exc:
             log.info("%s", exc)
+            stopped = str(exc)
             status = "ok" if best is not None else f"failed: {exc}"
         if best is None and status == "ok":
             status = f"failed: no playable tune in {self.settings.max_attempts} attempts"
         chosen = run.rounds.index(best) if best is not None else None
+        rounds = tuple(
+            replace(r, accepted=(r is best)) if r.kind != "describe" else r for r in run.rounds
+        )
         return Composition(
             status=status, abc=best.abc if best else None,
             motivation=best.motivation if best else "",
-            description=description, image=str(image_path), prompt=prompt, backend=self.backend.id,
-            seed=self.settings.seed, references=tuple(references), rounds=tuple(run.rounds),
-            chosen_round=chosen, timings={k: round(v, 4) for k, v in timings.items()},
-            settings=self.settings.__dict__.copy(), version=__version__,
+            description=description, image=str(image_path), prompt=prompt,
+            backend=self.backend_id, seed=seed, references=tuple(references), rounds=rounds,
+            chosen_round=chosen, title=_title(best.abc if best else None),
+            heatmap=rounds[0].attention if rounds else None,
+            refinement=Refinement({n: (r.low, r.high) for n, r in ranges.items()},
+                                  "references", stopped),
+            corpus=self.index.name, embedder=self.embedder.id, model_calls=run.calls,
+            timings={k: round(v, 4) for k, v in timings.items()},
+            settings=self.settings.public(), version=__version__,
+            midi=run.midi.get(chosen) if chosen is not None else None,
         )  # fmt: skip
 
-    def _reference(self, hit: Any) -> dict[str, Any]:
+    def _reference(self, hit: Any) -> tuple[Reference, Metrics | None, Line]:
+        """The example as the prompt shows it, its metrics and its melody line (one
+        conversion of its ABC for both)."""
         abc = self.index.abc_for(hit.record)
         cut, was_cut = cut_tune(abc, self.settings.example_bars)
         note = f"(first {self.settings.example_bars} bars of its main voice)\n" if was_cut else ""
-        metrics = None
+        metrics, line = None, []
         with contextlib.suppress(AbcError):  # a reference abc2midi cannot play gives no range
-            metrics = compute_metrics(Score.from_abc(abc))
-        return {
-            "id": hit.record.id, "caption": hit.record.caption, "score": hit.score,
-            "matches": hit.matches,
-            "cut": was_cut, "abc_in_prompt": note + cut, "_metrics": metrics,
-            "melody": _notes(abc),
-        }  # fmt: skip
+            score = Score.from_abc(abc)
+            metrics, line = compute_metrics(score), melody_notes(score)
+        reference = Reference(
+            hit.record.id, hit.record.caption, hit.score,
+            {k: list(v) for k, v in hit.matches.items()}, title=hit.record.tags.get("title"),
+            cut=was_cut, abc_in_prompt=note + cut,
+        )  # fmt: skip
+        return reference, metrics, line
 
     def _until_playable(
         self,
@@ -197,23 +212,18 @@ class Composer:
         kind: str,
         messages: list[Message],
         ranges: dict[str, Range],
-        references: list[dict[str, Any]],
+        lines: list[Line],
     ) -> Round | None:
         """Ask, then correct with the diagnostics, until a playable tune (bounded)."""
         current = messages
         for attempt in range(self.settings.max_attempts):
-            text, seconds = self._call(
-                run, kind if attempt == 0 else "correct", current, thinking=True
-            )
-            round_ = self._judge(
-                kind if attempt == 0 else "correct",
-                current[-1].text,
-                text,
-                seconds,
-                ranges,
-                references,
-            )
-            round_ = replace(round_, phrase_attention=run.last_phrases)
+            step = kind if attempt == 0 else "correct"
+            reply = self._call(run, step, current, thinking=True)
+            text = reply.text
+            round_, midi = self._judge(step, current[-1].text, text, reply.seconds, ranges, lines)
+            round_ = replace(round_, phrase_attention=_phrase_maps(text, reply.extra))
+            if midi is not None:
+                run.midi[len(run.rounds)] = midi
             run.rounds.append(round_)
             if round_.valid:
                 return round_
@@ -239,7 +249,7 @@ class Composer:
         description: str,
         best: Round,
         ranges: dict[str, Range],
-        references: list[dict[str, Any]],
+        lines: list[Line],
     ) -> Round | None:
         assert best.metrics is not None and best.abc
         metrics = Metrics(**best.metrics)
@@ -251,7 +261,7 @@ class Composer:
                 + "\n".join(f'- "{c["text"]}" ({c["aspect"]}), but {c["evidence"]}' for c in wrong)
                 + "\n"
             )
-        if best.shared_run >= RAG_NOISE_RUN:
+        if best.shared_run is not None and best.shared_run >= COPY_RUN:
             issues += (
                 f"\nWarning: {best.shared_run} consecutive notes of your tune copy a reference. "
                 "Write your own melody.\n"
@@ -263,7 +273,7 @@ class Composer:
             issues=issues,
         )
         return self._until_playable(
-            run, "refine", [Message("user", refine, (image,))], ranges, references
+            run, "refine", [Message("user", refine, (image,))], ranges, lines
         )
 
     def _judge(
@@ -273,61 +283,37 @@ class Composer:
         reply: str,
         seconds: float,
         ranges: dict[str, Range],
-        references: list[dict[str, Any]],
-    ) -> Round:
+        lines: list[Line],
+    ) -> tuple[Round, bytes | None]:
+        """The round a reply makes, and the MIDI its validation produced (the one abc2midi
+        run of this candidate; metrics, novelty, claims and the saved files reuse it)."""
         try:
             tune: PlayableTune | None = make_playable(reply)
         except AbcError:
             tune = None
         if tune is None:
-            return Round(
-                kind,
-                prompt,
-                reply,
-                seconds,
-                diagnostics=(
-                    {
-                        "severity": "error",
-                        "line": 0,
-                        "column": 0,
-                        "message": "the reply contains no ABC tune",
-                        "source": "extract",
-                    },
-                ),
-            )
+            missing = {
+                "severity": "error", "line": 0, "column": 0,
+                "message": "the reply contains no ABC tune", "source": "extract",
+            }  # fmt: skip
+            return Round(kind, prompt, reply, seconds, diagnostics=(missing,)), None
         diagnostics = tuple(d.to_dict() for d in tune.validation.diagnostics)
         fixes = tuple(f.to_dict() for f in tune.fixes)
         if not tune.ok or tune.validation.midi is None:
             return Round(
-                kind,
-                prompt,
-                reply,
-                seconds,
-                tune.abc,
-                False,
-                diagnostics,
-                fixes,
+                kind, prompt, reply, seconds, tune.abc, False, diagnostics, fixes,
                 motivation=tune.motivation,
-            )
-        metrics = compute_metrics(Score.from_midi(tune.validation.midi))
-        mine = _notes(tune.abc)
-        shared = max((longest_shared_run(mine, r["melody"]) for r in references), default=0)
-        penalty = 1.0 if shared >= RAG_NOISE_RUN else 0.0
+            ), None  # fmt: skip
+        score = Score.from_midi(tune.validation.midi)
+        metrics = compute_metrics(score)
+        shared = copied_run(melody_notes(score), lines)
+        penalty = 1.0 if shared is not None and shared >= COPY_RUN else 0.0
+        claims = check_motivation(tune.motivation, tune.abc, score)
         return Round(
-            kind,
-            prompt,
-            reply,
-            seconds,
-            tune.abc,
-            True,
-            diagnostics,
-            fixes,
-            metrics.to_dict(),
-            distance(metrics, ranges) + penalty,
-            shared,
-            tune.motivation,
-            claims=tuple(c.to_dict() for c in check_motivation(tune.motivation, tune.abc)),
-        )
+            kind, prompt, reply, seconds, tune.abc, True, diagnostics, fixes, metrics.to_dict(),
+            distance(metrics, ranges) + penalty, shared, tune.motivation,
+            claims=tuple(c.to_dict() for c in claims),
+        ), tune.validation.midi  # fmt: skip
 
 
 def _phrase_maps(text: str, extra: dict[str, Any]) -> dict[str, Any] | None:
@@ -350,17 +336,15 @@ def _better(candidate: Round, best: Round) -> bool:
     return (candidate.distance or 0.0) < (best.distance or 0.0)
 
 
-def _notes(abc: str) -> list[tuple[int, int]]:
-    """(pitch, duration in sixteenths) of every note, in onset order, for the copy check."""
-    try:
-        score = Score.from_abc(abc)
-    except AbcError:
-        return []
-    sixteenth = score.resolution / 4
-    return [
-        (int(p), max(1, round(d / sixteenth)))
-        for p, d in zip(score.pitch.tolist(), score.duration.tolist(), strict=True)
-    ]
+def _grid(values: Any) -> tuple[tuple[float, ...], ...] | None:
+    """A backend's attention grid as plain rounded numbers (None when it gave none)."""
+    if values is None:
+        return None
+    return tuple(tuple(round(float(v), 8) for v in row) for row in values.tolist())
+
+
+def _title(abc: str | None) -> str:
+    return next((ln[2:].strip() for ln in (abc or "").splitlines() if ln.startswith("T:")), "")
 
 
 def _line_of(abc: str | None, line: int) -> str:

@@ -1,92 +1,58 @@
-"""compose_offline(): a picture → a new piece, with the offline (analytic) composer.
+"""OfflineComposer: a picture → a new piece with the analytic composer, no model weights.
 
-Stages: load image → analyse → plan → retrieve references → learn + compose → validate →
-refine (metrics against the references' ranges; bounded) → render (MIDI, WAV, SVG) →
-explain (motivation, heat-map, consistency claims) → report.json."""
+Stages: load image → analyse → plan → retrieve references → learn + compose a draft →
+validate (one abc2midi run a draft; its MIDI is kept for every later stage) → refine
+(metrics against the references' ranges; bounded) → explain (motivation, heat grid,
+checked claims). It returns the same `Composition` record as the VLM pipeline; writing
+files is the one output step's job (`Composition.save`)."""
 
 from __future__ import annotations
 
-import json
-import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pictune import __version__
 from pictune.abc.playable import PlayableTune, make_playable
-from pictune.corpus import (
-    BuiltinSource,
-    CorpusIndex,
-    FeatureEmbedder,
-    build_index,
-    index_root,
-    retrieve,
-)
+from pictune.corpus import CorpusIndex, retrieve
 from pictune.corpus.profile import metric_profile
-from pictune.corpus.records import CorpusError
-from pictune.errors import AbcError, InputError
+from pictune.errors import AbcError
 from pictune.explain.consistency import check_motivation
-from pictune.explain.heatmap import save_heatmap
-from pictune.explain.report import build_report
-from pictune.models.offline.analysis import analyse
+from pictune.images import load_image
+from pictune.models import load_embedder
+from pictune.models.offline.analysis import ImageAnalysis, analyse
 from pictune.models.offline.composer import (
     GeneratedPiece,
+    ModelCache,
     compose_piece,
     counts_summary,
-    longest_shared_run,
     training_model,
     tune_lines,
 )
 from pictune.models.offline.explanation import heat_grid, motivation
-from pictune.models.offline.image import load_image
 from pictune.models.offline.melody import MelodyModel
 from pictune.models.offline.plan import MusicalPlan, plan_from_analysis
 from pictune.models.offline.revise import revise_plan
-from pictune.music.export import export_tune
 from pictune.music.metrics import Metrics, compute_metrics
+from pictune.music.novelty import COPY_RUN, Line, copied_run, melody_notes
 from pictune.music.score import Score
-from pictune.pipeline.config import OFFLINE_REFERENCES
+from pictune.pipeline.config import Settings
 from pictune.pipeline.feedback import Range, distance, reference_ranges
+from pictune.pipeline.record import (
+    Composition,
+    OfflineDetails,
+    Reference,
+    Refinement,
+    Round,
+)
 
-ROUNDS = 1  # refinement rounds, as the paper
-NOVELTY_RUN = 8
-MAX_NOVELTY_TRIES = 6
 Progress = Callable[[str], None]
 
 
-@dataclass
-class OfflineComposition:
-    """What one run produced and everything needed to replay it."""
-
-    abc: str
-    motivation: str
-    report: dict[str, Any]
-    files: dict[str, Path] = field(default_factory=dict)
-
-
-def ensure_builtin_index(progress: Callable[[int, int], None] | None = None) -> CorpusIndex:
-    """The builtin index (features embedder), built on first use and cached."""
-    folder = index_root() / "builtin"
-    try:
-        index = CorpusIndex(folder)
-        if index.embedder_id == FeatureEmbedder.id:
-            return index
-    except CorpusError:
-        pass
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    build_index(
-        BuiltinSource(),
-        FeatureEmbedder(),
-        folder,
-        source_description={"kind": "builtin", "limit": None},
-        progress=progress,
-    )
-    return CorpusIndex(folder)
-
-
-def _title(analysis: Any, plan: Any) -> str:
+def title_for(analysis: ImageAnalysis, plan: MusicalPlan) -> str:
+    """A short title from the picture's most colourful colour and the piece's kind."""
     colour = next(
         (c.name for c in analysis.palette if c.chroma >= 12),
         analysis.palette[0].name if analysis.palette else "grey",
@@ -97,51 +63,178 @@ def _title(analysis: Any, plan: Any) -> str:
     return f"{colour.replace('dark ', 'Deep ').replace('pale ', 'Pale ').title()} {form}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Draft:
     plan: MusicalPlan
     piece: GeneratedPiece
     tune: PlayableTune
-    metrics: Metrics | None
-    novelty: dict[str, Any]
+    midi: bytes
+    score: Score
+    metrics: Metrics
+    shared_run: int | None
+    attempts: int
     distance: float
+    seconds: float
 
 
-def _draft(
-    plan: MusicalPlan,
-    model: MelodyModel,
-    seed: int,
-    title: str,
-    reference_lines: list[list[tuple[int, int]]],
-    ranges: dict[str, Range],
-) -> _Draft:
-    """One piece for `plan`, redrawn (bounded) while it copies a reference, then measured."""
-    novelty: dict[str, Any] = {}
-    for attempt in range(MAX_NOVELTY_TRIES):
-        piece = compose_piece(plan, model, seed + attempt, title)
-        shared = max(
-            (longest_shared_run(piece.melody, line) for line in reference_lines), default=0
+class OfflineComposer:
+    """The offline backend behind the `Composer` protocol. It owns its corpus index and the
+    melody models learned from it (keyed by the index's content checksum)."""
+
+    backend_id = "offline"
+
+    def __init__(self, settings: Settings, index: CorpusIndex) -> None:
+        self.settings, self.index = settings, index
+        self.embedder = load_embedder(settings.embedder or index.embedder_id)
+        self._models: ModelCache = {}
+
+    def compose(
+        self,
+        image: str | Path,
+        prompt: str | None = None,
+        *,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> Composition:
+        """A piece for the picture: `k` references retrieved (0: none; the melody model then
+        learns from the corpus alone and the corpus's metric bands are the refinement
+        target); up to `rounds` refinement rounds revise the plan where the draft's metrics
+        fall outside the references' ranges, keeping a revision only when it comes closer."""
+        settings, index = self.settings, self.index
+        say = progress or (lambda stage: None)
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = round(now - clock, 4)
+            clock = now
+
+        say("analyse")
+        picture = load_image(image)
+        analysis = analyse(picture)
+        plan = plan_from_analysis(analysis, prompt, settings.bars)
+        lap("analyse")
+        say("retrieve")
+        query = plan.description()
+        hits = []
+        if settings.references > 0:
+            per_query = settings.references
+            hits = retrieve(
+                index, self.embedder, text=query, per_query=per_query,
+                filters={"meter": plan.meter},
+            )  # fmt: skip
+            if not hits:
+                hits = retrieve(index, self.embedder, text=query, per_query=per_query)
+        records = [h.record for h in hits]
+        lap("retrieve")
+        say("compose")
+        read = tune_lines(index, records)
+        model = training_model(index, plan, read, self._models)
+        reference_lines = [melody_notes(tune.score) for tune in read]
+        reference_metrics = [compute_metrics(tune.score) for tune in read]
+        if reference_metrics:
+            ranges, ranges_from = reference_ranges(reference_metrics), "references"
+        else:
+            profile = metric_profile(index)
+            ranges = {n: Range(*profile.band(n)) for n in profile.values if profile.values[n].size}
+            ranges_from = f"corpus (10th–90th percentile of {profile.tunes} tunes)"
+        title = title_for(analysis, plan)
+        best = first = self._draft(plan, model, seed * 1000, title, reference_lines, ranges)
+        drafts: list[tuple[_Draft, tuple[str, ...], bool]] = [(first, (), True)]
+        stopped = (
+            "no refinement asked" if settings.rounds == 0 else f"{settings.rounds} round(s) done"
         )
-        novelty = {
-            "longest_shared_run": shared if reference_lines else None,
-            "attempts": attempt + 1,
-        }
-        if shared < NOVELTY_RUN:
-            break
-    tune = make_playable(piece.abc)
-    if not tune.ok:
-        raise AbcError(f"the composer wrote invalid ABC: {tune.validation.errors[0]}")
-    metrics = (
-        compute_metrics(Score.from_midi(tune.validation.midi)) if tune.validation.midi else None
-    )
-    score = distance(metrics, ranges) if metrics else float("inf")
-    return _Draft(plan, piece, tune, metrics, novelty, score)
+        lap("compose")
+        say("refine")
+        for number in range(1, settings.rounds + 1):
+            outside = _outside(best.metrics, ranges)
+            if not outside:
+                stopped = "every metric inside its band"
+                break
+            revised, changes = revise_plan(best.plan, outside)
+            if not changes:
+                stopped = "no plan setting moves the metrics outside their bands"
+                break
+            draft = self._draft(
+                revised, model, seed * 1000 + 100 * number, title, reference_lines, ranges
+            )
+            better = draft.distance < best.distance
+            drafts.append((draft, tuple(changes), better))
+            if not better:
+                stopped = f"round {number} did not come closer"
+                break
+            best = draft
+        lap("refine")
+        say("explain")
+        revisions = [c for draft, changes, kept in drafts if kept for c in changes]
+        names = [r.tags.get("title") or r.id for r in records]
+        text = motivation(analysis, best.plan, names, revisions, best.shared_run)
+        claims = tuple(c.to_dict() for c in check_motivation(text, best.tune.abc, best.score))
+        grid = heat_grid(analysis, best.plan)
+        rounds = tuple(
+            _round(number, draft, changes, kept, text if draft is best else "", claims)
+            for number, (draft, changes, kept) in enumerate(drafts)
+        )
+        lap("explain")
+        return Composition(
+            status="ok", abc=best.tune.abc, motivation=text, description=query,
+            image=str(image), prompt=prompt, backend=self.backend_id, seed=seed,
+            references=tuple(
+                Reference(h.record.id, h.record.caption, h.score,
+                          {k: list(v) for k, v in h.matches.items()},
+                          title=h.record.tags.get("title"))
+                for h in hits
+            ),
+            rounds=rounds, chosen_round=next(i for i, (d, _, _) in enumerate(drafts) if d is best),
+            title=title, heatmap=tuple(tuple(round(float(v), 6) for v in row) for row in grid),
+            refinement=Refinement(
+                {n: (r.low, r.high) for n, r in ranges.items()}, ranges_from, stopped
+            ),
+            corpus=index.name, embedder=index.embedder_id, model_calls=0, timings=timings,
+            settings=settings.public(),
+            offline=OfflineDetails(
+                measurements=analysis.to_dict(), plan=best.plan.to_dict(), form=best.piece.form,
+                model=counts_summary(model), query=query,
+            ),
+            version=__version__, midi=best.midi,
+        )  # fmt: skip
+
+    def _draft(
+        self,
+        plan: MusicalPlan,
+        model: MelodyModel,
+        seed: int,
+        title: str,
+        reference_lines: list[Line],
+        ranges: dict[str, Range],
+    ) -> _Draft:
+        """One piece for `plan`, redrawn (at most `max_attempts` times) while its melody
+        copies a reference, validated once per attempt, then measured."""
+        started = time.perf_counter()
+        draft: _Draft | None = None
+        for attempt in range(self.settings.max_attempts):
+            piece = compose_piece(plan, model, seed + attempt, title)
+            tune = make_playable(piece.abc)
+            if not tune.ok or tune.validation.midi is None:
+                raise AbcError(f"the composer wrote invalid ABC: {tune.validation.errors[0]}")
+            score = Score.from_midi(tune.validation.midi)
+            shared = copied_run(melody_notes(score), reference_lines)
+            metrics = compute_metrics(score)
+            penalty = 1.0 if shared is not None and shared >= COPY_RUN else 0.0
+            draft = _Draft(
+                plan, piece, tune, tune.validation.midi, score, metrics, shared, attempt + 1,
+                distance(metrics, ranges) + penalty, 0.0,
+            )  # fmt: skip
+            if shared is None or shared < COPY_RUN:
+                break
+        assert draft is not None  # max_attempts ≥ 1 (Settings checks it)
+        return replace(draft, seconds=round(time.perf_counter() - started, 4))
 
 
-def _outside(metrics: Metrics | None, ranges: dict[str, Range]) -> dict[str, str]:
+def _outside(metrics: Metrics, ranges: dict[str, Range]) -> dict[str, str]:
     """Each metric outside its band, and on which side."""
-    if metrics is None:
-        return {}
     sides = {}
     for name, span in ranges.items():
         value = getattr(metrics, name)
@@ -152,165 +245,19 @@ def _outside(metrics: Metrics | None, ranges: dict[str, Range]) -> dict[str, str
     return sides
 
 
-def _round_entry(number: int, draft: _Draft, changes: list[str], accepted: bool) -> dict[str, Any]:
-    return {
-        "round": number,
-        "changes": changes,
-        "metrics": draft.metrics.to_dict() if draft.metrics else None,
-        "distance": round(draft.distance, 6),
-        "accepted": accepted,
-    }
-
-
-def compose_offline(
-    image_path: str | Path,
-    out_dir: str | Path,
-    *,
-    prompt: str | None = None,
-    seed: int = 0,
-    bars: int = 16,
-    k: int = OFFLINE_REFERENCES,
-    rounds: int = ROUNDS,
-    index: CorpusIndex | None = None,
-    progress: Progress | None = None,
-    render: tuple[str, ...] = ("abc", "mid", "wav", "svg"),
-) -> OfflineComposition:
-    """Compose a piece for the image at `image_path`; write its files into `out_dir`.
-
-    `k` references are retrieved (0: none; the melody model then learns from the corpus
-    alone and the corpus's metric bands are the refinement target); up to `rounds` refinement
-    rounds revise the plan where the draft's metrics fall outside the references' ranges,
-    keeping a revision only when it comes closer."""
-    if k < 0 or rounds < 0:
-        raise InputError("k and rounds must be 0 or more")
-    say = progress or (lambda stage: None)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 4)
-        clock = now
-
-    say("analyse")
-    image = load_image(image_path)
-    analysis = analyse(image)
-    plan = plan_from_analysis(analysis, prompt, bars)
-    lap("analyse")
-    say("retrieve")
-    index = index or ensure_builtin_index()
-    query = plan.description()
-    hits = []
-    if k > 0:
-        hits = retrieve(
-            index, FeatureEmbedder(), text=query, per_query=k, filters={"meter": plan.meter}
-        )
-        if not hits:
-            hits = retrieve(index, FeatureEmbedder(), text=query, per_query=k)
-    references = [h.record for h in hits]
-    lap("retrieve")
-    say("compose")
-    read = tune_lines(index, references)
-    model = training_model(index, plan, read)
-    reference_lines = [tune.pitches() for tune in read]
-    reference_metrics = [compute_metrics(tune.score) for tune in read]
-    if reference_metrics:
-        ranges, ranges_from = reference_ranges(reference_metrics), "references"
-    else:
-        profile = metric_profile(index)
-        ranges = {n: Range(*profile.band(n)) for n in profile.values if profile.values[n].size}
-        ranges_from = f"corpus (10th–90th percentile of {profile.tunes} tunes)"
-    title = _title(analysis, plan)
-    best = first = _draft(plan, model, seed * 1000, title, reference_lines, ranges)
-    history = [_round_entry(0, first, [], True)]
-    stopped = "no refinement asked" if rounds == 0 else f"{rounds} round(s) done"
-    lap("compose")
-    say("refine")
-    for number in range(1, rounds + 1):
-        outside = _outside(best.metrics, ranges)
-        if not outside:
-            stopped = "every metric inside its band"
-            break
-        revised, changes = revise_plan(best.plan, outside)
-        if not changes:
-            stopped = "no plan setting moves the metrics outside their bands"
-            break
-        draft = _draft(revised, model, seed * 1000 + 100 * number, title, reference_lines, ranges)
-        better = draft.distance < best.distance
-        history.append(_round_entry(number, draft, changes, better))
-        if not better:
-            stopped = f"round {number} did not come closer"
-            break
-        best = draft
-    plan, tune, metrics = best.plan, best.tune, best.metrics
-    lap("refine")
-    say("render")
-    out = Path(out_dir)
-    exported = export_tune(tune.abc, out, formats=render)
-    lap("render")
-    say("explain")
-    grid = heat_grid(analysis, plan)
-    heatmap = save_heatmap(image, grid, out / "heatmap.png")
-    changes = [c for entry in history if entry["accepted"] for c in entry["changes"]]
-    text = motivation(
-        analysis, plan, [r.tags.get("title") or r.id for r in references], revisions=changes
-    )
-    (out / "motivation.txt").write_text(text + "\n", "utf-8")
-    claims = [c.to_dict() for c in check_motivation(text, tune.abc)]
-    lap("explain")
-    report = {
-        "pictune_version": __version__,
-        "backend": "offline",
-        "image": {"path": str(image_path), "width": analysis.width, "height": analysis.height},
-        "prompt": prompt,
-        "seed": seed,
-        "bars": plan.bars,
-        "settings": {"k": k, "rounds": rounds},
-        "model_calls": 0,
-        "measurements": analysis.to_dict(),
-        "plan": plan.to_dict(),
-        "retrieval": {
-            "index": index.name,
-            "embedder": index.embedder_id,
-            "query": query,
-            "references": [
-                {
-                    "id": h.record.id,
-                    "caption": h.record.caption,
-                    "score": h.score,
-                    "matches": h.matches,
-                }
-                for h in hits
-            ],
-        },
-        "model": counts_summary(model),
-        "form": best.piece.form,
-        "novelty": best.novelty,
-        "refinement": {
-            "ranges_from": ranges_from,
-            "ranges": {n: [r.low, r.high] for n, r in ranges.items()},
-            "rounds": history,
-            "chosen": history.index(next(h for h in reversed(history) if h["accepted"])),
-            "stopped": stopped,
-        },
-        "abc": tune.abc,
-        "repairs": [f.to_dict() for f in tune.fixes],
-        "metrics": metrics.to_dict() if metrics else None,
-        "motivation": text,
-        "claims": claims,
-        "heatmap": {"grid": grid.round(6).tolist(), "rows": grid.shape[0], "cols": grid.shape[1]},
-        "engines": exported.engines,
-        "timings_s": timings,
-        "versions": {"python": platform.python_version()},
-    }
-    (out / "report.json").write_text(json.dumps(report, indent=1, default=str), "utf-8")
-    page = build_report(out)
-    files = {
-        "report_html": page,
-        **exported.paths,
-        "heatmap": heatmap,
-        "report": out / "report.json",
-        "motivation": out / "motivation.txt",
-    }
-    return OfflineComposition(tune.abc, text, report, files)
+def _round(
+    number: int,
+    draft: _Draft,
+    changes: tuple[str, ...],
+    kept: bool,
+    text: str,
+    claims: tuple[dict[str, Any], ...],
+) -> Round:
+    return Round(
+        kind="draft" if number == 0 else "refine", prompt=draft.plan.description(),
+        reply=draft.tune.abc, seconds=draft.seconds, abc=draft.tune.abc, valid=True,
+        diagnostics=tuple(d.to_dict() for d in draft.tune.validation.diagnostics),
+        fixes=tuple(f.to_dict() for f in draft.tune.fixes), metrics=draft.metrics.to_dict(),
+        distance=round(draft.distance, 6), shared_run=draft.shared_run, motivation=text,
+        claims=claims if text else (), changes=changes, accepted=kept, attempts=draft.attempts,
+    )  # fmt: skip

@@ -1,20 +1,87 @@
-"""The Composition record: everything one run did, saved to and loaded from a folder."""
+"""The Composition record: everything one run did, for every backend, saved by one output step.
+
+`report.json` is this record as JSON (schema `SCHEMA`, documented in the README); the same
+files are written whoever made the composition (`Composition.save`) and read back by
+`Composition.load`. Backend-specific facts live in a named, typed slot (`offline`)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+SCHEMA = 2
 REPORT = "report.json"
+Grid = tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of a saved composition: its name, media type and what it holds."""
+
+    key: str
+    name: str
+    media_type: str
+    holds: str
+    always: bool = True  # False: written only when the run has it (a heat-map, a tune)
+
+
+OUTPUT_FILES = (
+    OutputFile("abc", "music.abc", "text/plain; charset=utf-8", "the tune in ABC notation", False),
+    OutputFile("mid", "music.mid", "audio/midi", "the tune as MIDI", False),
+    OutputFile("wav", "music.wav", "audio/wav", "the tune played through General MIDI", False),
+    OutputFile("svg", "score.svg", "image/svg+xml", "the engraved score", False),
+    OutputFile(
+        "musicxml",
+        "music.musicxml",
+        "application/vnd.recordare.musicxml+xml",
+        "the score for notation programs",
+        False,
+    ),
+    OutputFile(
+        "heatmap", "heatmap.png", "image/png", "which parts of the picture drove the music", False
+    ),
+    OutputFile(
+        "phrases", "phrases.png", "image/png", "what each phrase of the reply attended to", False
+    ),
+    OutputFile(
+        "motivation",
+        "motivation.txt",
+        "text/plain; charset=utf-8",
+        "why the music sounds as it does",
+    ),
+    OutputFile(
+        "json",
+        REPORT,
+        "application/json",
+        "this record: every prompt, reply, round, metric and timing",
+    ),
+    OutputFile(
+        "report", "report.html", "text/html; charset=utf-8", "everything on one self-contained page"
+    ),
+)
+MUSIC_FORMATS = ("abc", "mid", "wav", "svg", "musicxml")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A retrieved (caption, music) example and how it was found."""
+
+    id: str
+    caption: str
+    score: float
+    matches: dict[str, Any]  # query name → [rank, cosine similarity]
+    title: str | None = None
+    cut: bool = False  # shown to the model shortened to the prompt budget
+    abc_in_prompt: str = ""  # what the model saw (empty for the offline composer)
 
 
 @dataclass(frozen=True)
 class Round:
-    """One model call and what came of it."""
+    """One step that produced or judged a tune: a model call, or an offline draft."""
 
-    kind: str  # describe, compose, correct, refine
+    kind: str  # describe, compose, correct, refine (a VLM); draft, refine (offline)
     prompt: str
     reply: str
     seconds: float
@@ -24,15 +91,40 @@ class Round:
     fixes: tuple[dict[str, Any], ...] = ()
     metrics: dict[str, Any] | None = None
     distance: float | None = None
-    shared_run: int = 0
+    shared_run: int | None = None  # longest melody run shared with a reference
     motivation: str = ""
-    attention: tuple[tuple[float, ...], ...] | None = None  # image-attention grid of the call
+    attention: Grid | None = None  # image-attention grid of the call
     claims: tuple[dict[str, Any], ...] = ()  # motivation claims checked against the tune
     phrase_attention: dict[str, Any] | None = None  # label → grid, per phrase and sentence
+    changes: tuple[str, ...] = ()  # what this round changed (offline: plan revisions)
+    accepted: bool | None = None  # whether it became the best candidate so far
+    attempts: int = 1  # drafts tried for this round (offline: redrawn while it copied)
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """The yardstick the rounds were measured against, and why refinement stopped."""
+
+    ranges: dict[str, tuple[float, float]]
+    ranges_from: str
+    stopped: str = ""
+
+
+@dataclass(frozen=True)
+class OfflineDetails:
+    """What the offline composer measured and planned (its slot in the record)."""
+
+    measurements: dict[str, Any]
+    plan: dict[str, Any]
+    form: str
+    model: dict[str, Any]  # the melody model's size: tunes, contexts, tokens
+    query: str  # the plan written as a caption, searched against the corpus
 
 
 @dataclass(frozen=True)
 class Composition:
+    """A finished (or failed) run of any backend."""
+
     status: str  # "ok" or "failed: …"
     abc: str | None
     motivation: str
@@ -41,50 +133,92 @@ class Composition:
     prompt: str | None
     backend: str
     seed: int
-    references: tuple[dict[str, Any], ...]
+    references: tuple[Reference, ...]
     rounds: tuple[Round, ...]
     chosen_round: int | None
+    title: str = ""
+    heatmap: Grid | None = None  # the picture's heat-map grid (rows × columns)
+    refinement: Refinement | None = None
+    corpus: str = ""
+    embedder: str = ""
+    model_calls: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    engines: dict[str, str] = field(default_factory=dict)
+    offline: OfflineDetails | None = None
     version: str = ""
+    schema: int = SCHEMA
+    midi: bytes | None = field(default=None, compare=False, repr=False)  # not serialised
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def chosen(self) -> Round | None:
+        return self.rounds[self.chosen_round] if self.chosen_round is not None else None
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(replace(self, midi=None))
+        del data["midi"]
+        return data
 
-    def save(
-        self, folder: str | Path, render: tuple[str, ...] = ("abc", "mid", "wav", "svg")
-    ) -> Path:
-        """Write report.json and motivation.txt (and the music files when there is a tune)."""
-        target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        (target / REPORT).write_text(json.dumps(self.to_dict(), indent=1, default=str), "utf-8")
-        (target / "motivation.txt").write_text(self.motivation + "\n", "utf-8")
-        if self.abc:
-            from pictune.music.export import export_tune
+    def save(self, folder: str | Path, picture: Any = None) -> dict[str, Path]:
+        """Write every file of `OUTPUT_FILES` the run has into `folder`; return them by key.
 
-            export_tune(self.abc, target, formats=render)
-        return target
+        The tune's MIDI from validation is reused (no second conversion); `picture` (a PIL
+        image) saves reloading the picture for the heat-map."""
+        from pictune.pipeline.output import save_composition
+
+        return save_composition(self, Path(folder), picture)
 
     @classmethod
     def load(cls, folder: str | Path) -> Composition:
-        data = json.loads((Path(folder) / REPORT).read_text("utf-8"))
-        rounds = tuple(
-            Round(
-                **{
-                    **r,
-                    "diagnostics": tuple(r["diagnostics"]),
-                    "fixes": tuple(r["fixes"]),
-                    "claims": tuple(r.get("claims", ())),
-                    "attention": tuple(tuple(row) for row in r["attention"])
-                    if r.get("attention")
-                    else None,
-                }
-            )
-            for r in data.pop("rounds")
+        """The record a folder's report.json holds (the MIDI is read from music.mid)."""
+        folder = Path(folder)
+        data = json.loads((folder / REPORT).read_text("utf-8"))
+        record = from_dict(data)
+        midi = folder / "music.mid"
+        return replace(record, midi=midi.read_bytes()) if midi.is_file() else record
+
+
+def _grid(value: Any) -> Grid | None:
+    return tuple(tuple(float(v) for v in row) for row in value) if value else None
+
+
+def from_dict(data: dict[str, Any]) -> Composition:
+    """A Composition from its JSON form (raises ValueError on another schema)."""
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"report.json has schema {data.get('schema')!r}; pictune reads {SCHEMA}")
+    data = dict(data)
+    rounds = tuple(
+        Round(
+            **{
+                **r,
+                "diagnostics": tuple(r["diagnostics"]),
+                "fixes": tuple(r["fixes"]),
+                "claims": tuple(r["claims"]),
+                "changes": tuple(r["changes"]),
+                "attention": _grid(r["attention"]),
+            }
         )
-        data["references"] = tuple(data["references"])
-        return cls(rounds=rounds, **data)
+        for r in data.pop("rounds")
+    )
+    references = tuple(Reference(**r) for r in data.pop("references"))
+    refinement = data.pop("refinement")
+    offline = data.pop("offline")
+    known = {f.name for f in fields(Composition)}
+    return Composition(
+        rounds=rounds,
+        references=references,
+        heatmap=_grid(data.pop("heatmap")),
+        refinement=Refinement(
+            {k: (float(v[0]), float(v[1])) for k, v in refinement["ranges"].items()},
+            refinement["ranges_from"],
+            refinement["stopped"],
+        )
+        if refinement
+        else None,
+        offline=OfflineDetails(**offline) if offline else None,
+        **{k: v for k, v in data.items() if k in known},
+    )

@@ -24,19 +24,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 
 from pictune.errors import PictuneError
-from pictune.models.offline.image import MAX_PIXELS, load_image
+from pictune.images import MAX_PIXELS, load_image
+from pictune.pipeline.record import OUTPUT_FILES
 from pictune.web.jobs import Job, JobStore
 
 log = logging.getLogger(__name__)
+# What a client may download: every file the one output step writes, and the upload.
 FILES = {
-    "abc": ("music.abc", "text/plain; charset=utf-8"),
-    "mid": ("music.mid", "audio/midi"),
-    "wav": ("music.wav", "audio/wav"),
-    "svg": ("score.svg", "image/svg+xml"),
-    "heatmap": ("heatmap.png", "image/png"),
-    "report": ("report.html", "text/html; charset=utf-8"),
-    "json": ("report.json", "application/json"),
-    "motivation": ("motivation.txt", "text/plain; charset=utf-8"),
+    **{f.key: (f.name, f.media_type) for f in OUTPUT_FILES},
     "upload": ("upload.png", "image/png"),
 }
 
@@ -61,35 +56,17 @@ def problem(status: int, title: str, detail: str) -> JSONResponse:
     )
 
 
-def offline_composer() -> Any:
-    """The default job: the offline composer over the builtin index (built once, shared)."""
-    from pictune.pipeline.offline import compose_offline, ensure_builtin_index
-
-    index = ensure_builtin_index()
-
-    def run(image: Path, out: Path, prompt: str | None, seed: int, progress: Any) -> None:
-        compose_offline(image, out, prompt=prompt, seed=seed, index=index, progress=progress)
-
-    return run
-
-
 def configured_composer() -> Any:
-    """The job the server's configuration names (pictune.toml or PICTUNE_* variables): the
-    offline composer, or the VLM pipeline with its backend and model. Clients never choose."""
-    from pictune.pipeline.config import load_config
+    """The job the server's configuration names (pictune.toml or PICTUNE_* variables),
+    opened once: any backend, through the one Composer protocol. Clients never choose."""
+    from pictune.pipeline.api import open_composer
+    from pictune.pipeline.config import load_settings
 
-    config = load_config({})
-    if config.backend == "offline":
-        return offline_composer()
-    from pictune.explain.report import build_report
-    from pictune.pipeline.config import ComposerFactory
-
-    factory = ComposerFactory(config)
+    composer = open_composer(load_settings())
 
     def run(image: Path, out: Path, prompt: str | None, seed: int, progress: Any) -> None:
-        result = factory(seed, progress).compose(image, prompt)
+        result = composer.compose(image, prompt, seed=seed, progress=progress)
         result.save(out)
-        build_report(out)
         if not result.ok:
             raise PictuneError(result.status)
 

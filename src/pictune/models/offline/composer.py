@@ -43,7 +43,7 @@ BAR_SIXTEENTHS = {
 }
 BEAT_SIXTEENTHS = {"6/8": 6, "9/8": 6, "12/8": 6, "3/8": 6, "2/2": 8}
 TRAINING_TUNES = 240
-_model_cache: dict[tuple[str, str, str], MelodyModel] = {}
+ModelCache = dict[tuple[str, str, str], MelodyModel]
 
 
 @dataclass
@@ -89,12 +89,17 @@ def tune_lines(index: CorpusIndex, records: list[MusicRecord]) -> list[TuneLine]
 
 
 def training_model(
-    index: CorpusIndex, plan: MusicalPlan, references: list[TuneLine]
+    index: CorpusIndex,
+    plan: MusicalPlan,
+    references: list[TuneLine],
+    cache: ModelCache | None = None,
 ) -> MelodyModel:
-    """A melody model from the references plus corpus tunes in the plan's meter (cached)."""
-    cache_key = (str(index.folder), plan.meter, plan.mode)
-    cached = _model_cache.get(cache_key)
-    base = cached
+    """A melody model from the references plus corpus tunes in the plan's meter. The corpus
+    part is kept in `cache` (owned by the caller), keyed by the index's content, so a
+    rebuilt index is never served a stale model."""
+    cache = {} if cache is None else cache
+    cache_key = (index.content_key, plan.meter, plan.mode)
+    base = cache.get(cache_key)
     if base is None:
         rows = index.allowed_rows({"meter": plan.meter, "mode": plan.mode})
         if rows is None or rows.size == 0:
@@ -106,7 +111,7 @@ def training_model(
         )
         base = MelodyModel()
         _learn(base, tune_lines(index, index.records(chosen)), plan)
-        _model_cache[cache_key] = base
+        cache[cache_key] = base
     model = MelodyModel()
     for table_name in ("order0", "order1", "order2"):
         target, source = getattr(model, table_name), getattr(base, table_name)
@@ -354,20 +359,6 @@ def _instrument(program: int) -> str:
     return PROGRAM_NAMES.get(program, "instrument").title()
 
 
-def longest_shared_run(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
-    """Length of the longest run of consecutive (pitch, duration) notes found in both."""
-    if not a or not b:
-        return 0
-    best = 0
-    previous = [0] * (len(b) + 1)
-    for x in a:
-        current = [0] * (len(b) + 1)
-        for j, y in enumerate(b, start=1):
-            if x == y:
-                current[j] = previous[j - 1] + 1
-                best = max(best, current[j])
-        previous = current
-    return best
 
 
 def counts_summary(model: MelodyModel) -> dict[str, int]:
@@ -380,10 +371,10 @@ def counts_summary(model: MelodyModel) -> dict[str, int]:
 
 __all__ = [
     "GeneratedPiece",
+    "ModelCache",
     "TuneLine",
     "compose_piece",
     "counts_summary",
-    "longest_shared_run",
     "training_model",
     "tune_lines",
 ]

@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 from pictune.models.offline.analysis import ImageAnalysis
 from pictune.models.offline.plan import PROGRAM_NAMES, MusicalPlan
+from pictune.music.novelty import COPY_RUN
 
 GRID = (10, 15)  # rows × columns, as the paper's attention map
 
@@ -20,9 +21,12 @@ def motivation(
     plan: MusicalPlan,
     references: list[str],
     revisions: list[str] | None = None,
+    copied_run: int | None = None,
 ) -> str:
     """Sentences naming each measurement and the musical choice it drove, and the revisions
-    refinement made after measuring the first draft."""
+    refinement made after measuring the first draft. `copied_run` is the longest run of
+    melody notes the piece shares with a reference, as measured (the text says so only
+    when it is true that nothing is copied)."""
     colours = ", ".join(f"{c.name} ({c.share:.0%})" for c in analysis.palette[:3])
     light = _level(analysis.brightness, ("dark", "moderately lit", "bright"))
     saturated = _level(analysis.saturation, ("muted", "moderately saturated", "vivid"))
@@ -52,12 +56,19 @@ def motivation(
         said = "; ".join(f"{k}: {v}" for k, v in plan.overrides.items())
         sentences.append(f"Your prompt overrode the picture where it spoke ({said}).")
     if references:
-        sentences.append(
-            "The melody's phrase shapes were learned from tunes such as "
-            + "; ".join(references[:3])
-            + ", "
-            "and no run of eight notes is copied from them."
+        learned = "The melody's phrase shapes were learned from tunes such as " + "; ".join(
+            references[:3]
         )
+        if copied_run is not None and copied_run < COPY_RUN:
+            learned += f", and no run of {COPY_RUN} notes is copied from them."
+        elif copied_run is not None:
+            learned += (
+                f"; after every redraw it still shares a run of {copied_run} notes with one "
+                "of them."
+            )
+        else:
+            learned += "."
+        sentences.append(learned)
     if revisions:
         sentences.append(
             "Measured against "

@@ -1,4 +1,5 @@
-"""Opening user images safely: size limits, EXIF rotation, first frame, any colour mode."""
+"""Opening user pictures safely, for every backend and front end: size limits, EXIF
+rotation, first frame, any colour mode."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pictune.errors import InputError
 
 MAX_PIXELS = 50_000_000
 MAX_BYTES = 50 << 20
+# Pillow's own bomb guard, set once for the process when pictune first opens a picture.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 def load_image(source: str | Path | bytes) -> Image.Image:
@@ -31,7 +34,6 @@ def load_image(source: str | Path | bytes) -> Image.Image:
         data, name = path.read_bytes(), path.name
     if not data:
         raise InputError(f"{name} is empty (0 bytes)")
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

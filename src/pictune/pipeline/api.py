@@ -1,0 +1,100 @@
+"""The Python API: one `Composer` protocol for every backend, opened from one `Settings`.
+
+    from pictune import compose
+    composition = compose("photo.jpg", prompt="a slow waltz", seed=3)
+    composition.save("out/photo")
+
+or, to compose many pictures with the index and model opened once:
+
+    composer = open_composer(load_settings({"backend": "openai", "model": "…"}))
+    for picture in pictures:
+        composer.compose(picture, seed=0).save(f"out/{picture.stem}")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from pictune.pipeline.config import Settings, load_settings
+from pictune.pipeline.indexes import Notice, open_index
+from pictune.pipeline.record import Composition
+
+Progress = Callable[[str], None]
+
+
+@runtime_checkable
+class Composer(Protocol):
+    """A backend that turns a picture into a Composition."""
+
+    settings: Settings
+
+    @property
+    def backend_id(self) -> str: ...
+
+    def compose(
+        self,
+        image: str | Path,
+        prompt: str | None = None,
+        *,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> Composition: ...
+
+
+def make_backend(settings: Settings) -> Any:
+    """The vision-language model a VLM configuration names."""
+    if settings.backend == "openai":
+        from pictune.models.vlm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(
+            model=str(settings.model),
+            base_url=settings.base_url or "http://localhost:8000/v1",
+            api_key=settings.api_key,
+        )
+    from pictune.models.vlm.transformers_backend import TransformersBackend
+
+    return TransformersBackend(model=str(settings.model), device=settings.device)
+
+
+def default_workers(settings: Settings, cores: int) -> int:
+    """Workers a batch runs side by side by default: one a core for a backend that holds
+    no model in memory, one for a local model (it takes the machine's memory or GPU)."""
+    return 1 if holds_local_model(settings) else max(1, cores)
+
+
+def holds_local_model(settings: Settings) -> bool:
+    """Whether the backend loads model weights into this process (and wants a GPU)."""
+    return settings.backend == "transformers"
+
+
+def open_composer(settings: Settings, notice: Notice | None = None) -> Composer:
+    """The composer `settings` name, with its corpus index, embedder and model opened once.
+
+    A corpus that does not exist raises InputError; the builtin one is built on first use
+    (`notice` is told)."""
+    index = open_index(settings.corpus, notice)
+    if settings.backend == "offline":
+        from pictune.pipeline.offline import OfflineComposer
+
+        return OfflineComposer(settings, index)
+    from pictune.models import load_embedder
+    from pictune.pipeline.composer import VlmComposer
+
+    embedder = load_embedder(settings.embedder or index.embedder_id)
+    return VlmComposer(make_backend(settings), index, embedder, settings)
+
+
+def compose(
+    image: str | Path,
+    prompt: str | None = None,
+    *,
+    seed: int = 0,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Composition:
+    """One picture → one Composition, with `settings` (default: from pictune.toml and the
+    environment, as the CLI reads them)."""
+    composer = open_composer(settings or load_settings())
+    return composer.compose(image, prompt, seed=seed, progress=progress)
