@@ -1,9 +1,12 @@
-"""The `music` layer: the Score view, metrics, and renderings (WAV, SVG, MusicXML).
+"""The `music` layer: the Score view, metrics, the music critic, and renderings (WAV, SVG,
+MusicXML).
 
 It reads ABC only through the `abc` layer and never calls a model.
 """
 
 from pictune.music.audio import find_soundfont, render_wav, synthesize, write_wav
+from pictune.music.critic import Rates, Review, review, review_abc
+from pictune.music.findings import Finding, Severity
 from pictune.music.metrics import REFINEMENT_METRICS, Metrics, compute_metrics
 from pictune.music.musicxml import to_musicxml
 from pictune.music.score import Score, Track
@@ -11,13 +14,19 @@ from pictune.music.sheet import render_svg
 
 __all__ = [
     "REFINEMENT_METRICS",
+    "Finding",
     "Metrics",
+    "Rates",
+    "Review",
     "Score",
+    "Severity",
     "Track",
     "compute_metrics",
     "find_soundfont",
     "render_svg",
     "render_wav",
+    "review",
+    "review_abc",
     "synthesize",
     "to_musicxml",
     "write_wav",

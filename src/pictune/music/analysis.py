@@ -1,0 +1,113 @@
+"""Everything the critic's rules read, computed once: key, voices, bars, harmony, outer lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pictune.abc.timeline import Timeline, read_timeline
+from pictune.music.bars import BarGrid, Beats, grid_from_score, grid_from_timeline
+from pictune.music.harmony import Harmony, harmony_from_symbols, infer_harmony
+from pictune.music.keys import Key, key_of
+from pictune.music.score import Score
+from pictune.music.voices import Line, Voices, find_voices
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """A piece read as a musician reads it. `timeline` is None when there is no ABC text."""
+
+    score: Score
+    timeline: Timeline | None
+    key: Key
+    voices: Voices
+    grid: BarGrid
+    beats: Beats
+    harmony: Harmony
+    melody: Line
+    bass: Line | None
+
+    @property
+    def melody_label(self) -> str:
+        voice = self.voices.melody_voice
+        return voice.label if voice is not None else ""
+
+    @property
+    def bass_label(self) -> str:
+        voice = self.voices.bass_voice
+        if voice is None:
+            return ""
+        return voice.label if self.voices.bass != self.voices.melody else f"{voice.label} (bass)"
+
+    @property
+    def harmony_is_clear(self) -> bool:
+        """Chord symbols, or an accompaniment to infer chords from (a lone line only hints)."""
+        return (
+            self.harmony.source == "symbols"
+            or len(self.voices.voices) > 1
+            or (self.voices.bass is not None)
+        )
+
+    def place(self, tick: int) -> tuple[int, int]:
+        """(bar number as printed, 1-based beat) of a tick."""
+        ticks = np.array([tick], dtype=np.int64)
+        bar = int(self.grid.bar_of(ticks)[0])
+        beat = int(self.grid.beat_of(ticks)[0])
+        return int(self.grid.number[bar]), max(beat, 1)
+
+
+def analyse(score: Score, abc: str | Timeline | None = None) -> Analysis:
+    """Read a Score (and its ABC text, for voices, bars and chord symbols) once for every rule."""
+    timeline = read_timeline(abc) if isinstance(abc, str) else abc
+    voices = find_voices(score, timeline)
+    grid: BarGrid | None = None
+    performed: list[tuple[int, int]] = []
+    if timeline is not None and timeline.voices:
+        first = timeline.voices[0].id
+        grid = grid_from_timeline(timeline, first, score.resolution)
+        if grid is not None and not _fits(grid, score):
+            grid = None  # the text's bars do not match what abc2midi played
+        if grid is not None:
+            performed = [(int(i), int(t)) for i, t in zip(grid.text_bar, grid.start, strict=True)]
+    if grid is None:
+        grid = grid_from_score(score)
+    end = max(score.end, int(grid.start[-1] + grid.length[-1]) if grid.size else 0)
+    harmony = None
+    if timeline is not None and performed:
+        harmony = harmony_from_symbols(timeline, performed, score.resolution, end)
+    if harmony is None:
+        harmony = infer_harmony(voices, grid, end)
+    return Analysis(
+        score=score,
+        timeline=timeline,
+        key=key_of(score, timeline.key if timeline is not None else None),
+        voices=voices,
+        grid=grid,
+        beats=grid.beats(),
+        harmony=harmony,
+        melody=voices.melody_line(),
+        bass=voices.bass_line(),
+    )
+
+
+def _fits(grid: BarGrid, score: Score) -> bool:
+    """The written bars, played in order, last as long as the Score (within one bar)."""
+    end = int(grid.start[-1] + grid.length[-1])
+    return abs(end - score.end) <= max(int(grid.length.max()), score.resolution)
+
+
+def describe(analysis: Analysis) -> dict[str, Any]:
+    """Plain facts about the reading, for reports: key, voices, harmony source."""
+    return {
+        "key": analysis.key.name,
+        "melody": analysis.melody_label,
+        "bass": analysis.bass_label,
+        "harmony": analysis.harmony.source,
+        "voices": [v.label for v in analysis.voices.voices],
+        "bars": analysis.grid.size,
+    }

@@ -1,0 +1,186 @@
+"""Cadence rules: the piece ends on the tonic (melody, bass, chord), phrase ends rest on the
+tonic or dominant chord, the leading tone resolves, and a minor key's dominant is major."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pictune.music.analysis import Analysis
+from pictune.music.findings import Checked, Finding, Severity
+from pictune.music.keys import PITCH_NAMES, Key
+
+PHRASE_BARS = 4
+
+
+def _name(pitch_class: int) -> str:
+    return PITCH_NAMES[pitch_class % 12]
+
+
+def _degree_words(key: Key, pitch_class: int) -> str:
+    """'the leading tone (G#)', 'the flattened seventh (G)' or just 'E'."""
+    interval = (pitch_class - key.tonic) % 12
+    words = {11: "the leading tone", 10: "the flattened seventh", 7: "the dominant"}
+    if interval in words:
+        return f"{words[interval]} ({_name(pitch_class)})"
+    return _name(pitch_class)
+
+
+def _final(analysis: Analysis) -> list[Finding]:
+    found: list[Finding] = []
+    key, melody, bass = analysis.key, analysis.melody, analysis.bass
+    tonic = _name(key.tonic)
+    if melody.size:
+        last = int(melody.pitch[-1]) % 12
+        if last != key.tonic:
+            bar, beat = analysis.place(int(melody.time[-1]))
+            found.append(
+                Finding(
+                    "cadence.final-melody",
+                    Severity.ERROR,
+                    bar,
+                    beat,
+                    analysis.melody_label,
+                    f"the piece ends on {_degree_words(key, last)}, not the tonic {tonic}",
+                    f"end the melody on {tonic}",
+                )
+            )
+    if bass is not None and bass.size:
+        last = int(bass.pitch[-1]) % 12
+        if last != key.tonic:
+            bar, beat = analysis.place(int(bass.time[-1]))
+            found.append(
+                Finding(
+                    "cadence.final-bass",
+                    Severity.ERROR,
+                    bar,
+                    beat,
+                    analysis.bass_label,
+                    f"the bass ends on {_name(last)}, not the tonic {tonic}",
+                    f"end the bass on {tonic}",
+                )
+            )
+    if melody.size and analysis.harmony.size and analysis.harmony_is_clear:
+        tick = int(melody.time[-1])
+        index = int(analysis.harmony.index_at(np.array([tick]))[0])
+        if index >= 0:
+            chord = analysis.harmony.chords[index]
+            if chord.root != key.tonic:
+                bar, beat = analysis.place(tick)
+                found.append(
+                    Finding(
+                        "cadence.final-chord",
+                        Severity.WARNING,
+                        bar,
+                        beat,
+                        "",
+                        f"the last chord is {chord.name}, not the tonic chord of {key.name}",
+                        f"close on the {tonic} chord",
+                    )
+                )
+    return found
+
+
+def _minor_dominant(analysis: Analysis) -> list[Finding]:
+    """In a minor key, the dominant chord before the final tonic carries the raised seventh."""
+    key, harmony = analysis.key, analysis.harmony
+    if key.mode != "minor" or harmony.size < 2 or not analysis.melody.size:
+        return []
+    final = int(harmony.index_at(analysis.melody.time[-1:])[0])
+    if final < 1 or harmony.chords[final].root != key.tonic:
+        return []
+    before = final - 1
+    while before > 0 and harmony.chords[before].root == key.tonic:
+        before -= 1
+    chord = harmony.chords[before]
+    if chord.root != key.dominant:
+        return []
+    natural, raised = (key.tonic + 10) % 12, key.leading_tone
+    sounding = _pitch_classes(analysis, int(harmony.start[before]), int(harmony.end[before]))
+    minor_chord = natural in chord.tones and raised not in chord.tones
+    if harmony.source == "inferred":
+        minor_chord = natural in sounding and raised not in sounding
+    if not minor_chord:
+        return []
+    bar, beat = analysis.place(int(harmony.start[before]))
+    return [
+        Finding(
+            "cadence.minor-dominant",
+            Severity.WARNING,
+            bar,
+            beat,
+            "",
+            f"the final cadence uses the minor dominant ({_name(key.dominant)}m) with "
+            f"{_name(natural)}",
+            f"raise the leading tone to {_name(raised)} ({_name(key.dominant)} major chord)",
+        )
+    ]
+
+
+def _pitch_classes(analysis: Analysis, start: int, end: int) -> set[int]:
+    found: set[int] = set()
+    for voice in analysis.voices.voices:
+        inside = (voice.time < end) & (voice.time + voice.duration > start)
+        found.update(int(p) for p in np.unique(voice.pitch[inside] % 12))
+    return found
+
+
+def _phrase_ends(analysis: Analysis) -> list[Finding]:
+    """The last melody note of each 4-bar phrase (not the last one) sits in I or V."""
+    grid, melody, key = analysis.grid, analysis.melody, analysis.key
+    if grid.size < 2 * PHRASE_BARS or not melody.size:
+        return []
+    found: list[Finding] = []
+    allowed = key.tonic_triad | key.dominant_triad
+    bar_of_note = grid.bar_of(melody.time)
+    last_bar = int(grid.number[-1])
+    for index in range(grid.size):
+        number = int(grid.number[index])
+        if number <= 0 or number % PHRASE_BARS or number >= last_bar:
+            continue
+        notes = np.flatnonzero(bar_of_note == index)
+        if notes.size == 0:
+            continue
+        note = int(notes[-1])
+        pitch_class = int(melody.pitch[note]) % 12
+        following = note + 1 < melody.size and int(melody.pitch[note + 1]) % 12 == key.tonic
+        if pitch_class == key.leading_tone and key.mode in ("major", "minor") and not following:
+            _, beat = analysis.place(int(melody.time[note]))
+            found.append(
+                Finding(
+                    "cadence.leading-tone",
+                    Severity.WARNING,
+                    number,
+                    beat,
+                    analysis.melody_label,
+                    f"the phrase stops on the leading tone {_name(pitch_class)}, which does not "
+                    f"resolve",
+                    f"move it up to {_name(key.tonic)}",
+                )
+            )
+        elif pitch_class not in allowed:
+            _, beat = analysis.place(int(melody.time[note]))
+            found.append(
+                Finding(
+                    "cadence.phrase-end",
+                    Severity.NOTE,
+                    number,
+                    beat,
+                    analysis.melody_label,
+                    f"the phrase ends on {_name(pitch_class)}, outside the tonic and dominant "
+                    f"chords",
+                    "end phrases on a note of the tonic or dominant chord",
+                )
+            )
+    return found
+
+
+def check_cadences(analysis: Analysis) -> Checked:
+    findings = [*_final(analysis), *_minor_dominant(analysis), *_phrase_ends(analysis)]
+    melody, bass, tonic = analysis.melody, analysis.bass, analysis.key.tonic
+    rates = {
+        "melody_ends_on_tonic": bool(melody.pitch[-1] % 12 == tonic) if melody.size else None,
+        "bass_ends_on_tonic": (
+            bool(bass.pitch[-1] % 12 == tonic) if bass is not None and bass.size else None
+        ),
+    }
+    return Checked(tuple(findings), rates)

@@ -1,0 +1,75 @@
+"""Typed records of the music critic: what a musician would object to, where, and how much."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How much a finding matters: an error breaks a rule every style keeps (an ending off
+    the tonic, the bass above the tune); a warning is a fault a teacher would mark; a note is
+    a matter of style."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def weight(self) -> float:
+        """Weight of one finding in a review's penalty."""
+        return _WEIGHTS[self]
+
+
+_WEIGHTS = {Severity.ERROR: 3.0, Severity.WARNING: 1.0, Severity.NOTE: 0.25}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One objection: bar (as a reader counts, 0 for a pickup; -1 when not tied to a bar),
+    beat (1-based; 0 for the whole bar), the voice's label, the rule's id, what is wrong and
+    what to do about it."""
+
+    rule: str
+    severity: Severity
+    bar: int
+    beat: int
+    voice: str
+    message: str
+    advice: str
+
+    @property
+    def place(self) -> str:
+        """'bar 12, beat 1', 'bar 12' or '' (for the piece as a whole)."""
+        if self.bar < 0:
+            return ""
+        return f"bar {self.bar}, beat {self.beat}" if self.beat > 0 else f"bar {self.bar}"
+
+    def fix(self) -> str:
+        """One line a model can act on: place (and voice), fault and remedy."""
+        text = f"{self.message}; {self.advice}" if self.advice else self.message
+        where = self.place
+        if self.voice:
+            where = f"{where} ({self.voice})" if where else self.voice
+        return f"{where}: {text}" if where else text
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data
+
+    def __str__(self) -> str:
+        return f"{self.severity.value} [{self.rule}] {self.fix()}"
+
+
+Rate = float | int | bool | None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What one family of rules found, and the rates it measured on the way."""
+
+    findings: tuple[Finding, ...]
+    rates: Mapping[str, Rate]
