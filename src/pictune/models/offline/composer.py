@@ -15,7 +15,7 @@ from typing import Any
 from pictune.abc.convert import abc_to_midi_many
 from pictune.corpus.index import CorpusIndex
 from pictune.corpus.records import MusicRecord
-from pictune.models.offline.arrangement import TEXTURES, Event, accompany, drums
+from pictune.models.offline.arrangement import TEXTURES, Event, accompany, bass_notes, drums
 from pictune.models.offline.harmony import (
     Harmony,
     Slot,
@@ -256,6 +256,14 @@ def _facts(
         "ending_bars": coda,
         "chords_per_bar": plan.chords_per_bar,
     }
+
+
+def _relation(region_pc: int, region_mode: str, plan: MusicalPlan) -> str:
+    """How a phrase's key region relates to home: '' (home), relative, dominant, subdominant."""
+    step = (region_pc - tonic_pc(plan.tonic)) % 12
+    if step == 0 and region_mode == plan.mode:
+        return ""
+    return {7: "dominant", 5: "subdominant"}.get(step, "relative") if region_mode == plan.mode else "relative"
 
 
 def _spelling(bars: list[list[Slot]], bar: int) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -22,11 +24,14 @@ def motivation(
     references: list[str],
     revisions: list[str] | None = None,
     copied_run: int | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> str:
     """Sentences naming each measurement and the musical choice it drove, and the revisions
     refinement made after measuring the first draft. `copied_run` is the longest run of
     melody notes the piece shares with a reference, as measured (the text says so only
-    when it is true that nothing is copied)."""
+    when it is true that nothing is copied). `facts` are the piece's own measurements
+    (`GeneratedPiece.notes`): the text states them rather than the plan's targets."""
+    facts = facts or {}
     colours = ", ".join(f"{c.name} ({c.share:.0%})" for c in analysis.palette[:3])
     light = _level(analysis.brightness, ("dark", "moderately lit", "bright"))
     saturated = _level(analysis.saturation, ("muted", "moderately saturated", "vivid"))
@@ -40,21 +45,24 @@ def motivation(
         f"arousal, {plan.arousal:.2f}, a tempo of {plan.tempo_qpm} quarter notes a minute.",
         f"The hue of the dominant colour places the key at {plan.tonic} {plan.mode} on the circle "
         f"of fifths laid around the colour wheel.",
-        f"Brightness sets the register: the melody centres on MIDI pitch {plan.melody_centre} "
-        f"(brighter pictures, higher melodies).",
+        _register_sentence(plan, facts),
         f"Edges cover {analysis.edge_density:.0%} of the picture, so the melody moves at about "
-        f"{plan.notes_per_beat:.1f} notes a beat and is "
+        f"{facts.get('notes_per_beat', plan.notes_per_beat):.1f} notes a beat and is "
         f"{'slurred' if plan.legato else 'detached'}.",
         f"With symmetry {analysis.symmetry:.2f} and complexity {analysis.complexity:.2f} the "
-        f"piece is in {plan.meter} with an {plan.form} form; contrast {analysis.contrast:.2f} "
-        f"gives a {plan.dynamic} dynamic.",
-        f"The {PROGRAM_NAMES.get(plan.melody_program, 'melody')} carries the tune over "
-        f"{PROGRAM_NAMES.get(plan.accompaniment_program, 'accompaniment')}, chosen for a "
-        f"{warmth}, {light} picture.",
+        f"piece is in {plan.meter} with {_article(plan.form)} {plan.form} form; contrast "
+        f"{analysis.contrast:.2f} gives a {plan.dynamic} dynamic.",
+        _harmony_sentence(facts),
+        ensemble_sentence(plan.melody_program, plan.accompaniment_program, plan.bass_program)
+        + f" They were chosen for a {warmth}, {light} picture.",
+        _texture_sentence(facts.get("texture", plan.texture), plan.percussion),
     ]
+    sentences = [s for s in sentences if s]
     if plan.overrides:
         said = "; ".join(f"{k}: {v}" for k, v in plan.overrides.items())
         sentences.append(f"Your prompt overrode the picture where it spoke ({said}).")
+    if plan.unused_words:
+        sentences.append(f"Your prompt had no effect on: {', '.join(plan.unused_words)}.")
     if references:
         learned = "The melody's phrase shapes were learned from tunes such as " + "; ".join(
             references[:3]
@@ -117,3 +125,98 @@ def heat_grid(analysis: ImageAnalysis, plan: MusicalPlan) -> npt.NDArray[np.floa
             left, right = col_edges[c], max(col_edges[c + 1], col_edges[c] + 1)
             grid[r, c] = total[top:bottom, left:right].mean()
     return grid / grid.sum() if grid.sum() > 0 else np.full(GRID, 1 / grid.size)
+
+
+PLURAL = {"strings"}
+TEXTURE_WORDS = {
+    "hymn": "block chords on every beat, like a hymn",
+    "pad": "sustained chords",
+    "arpeggio": "broken chords (arpeggios)",
+    "waltz": "a waltz accompaniment: the low note on the first beat, chords on the others",
+    "march": "an oom-pah accompaniment: low notes on the strong beats, chords between",
+    "strummed": "strummed chords",
+}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIOU" or word[:1] in "8" else "a"
+
+
+def _name(program: int) -> str:
+    return PROGRAM_NAMES.get(program, "piano")
+
+
+def _plays(program: int) -> str:
+    return "play" if _name(program) in PLURAL else "plays"
+
+
+def ensemble_sentence(melody: int, chords: int, low: int) -> str:
+    """Who plays what, as one grammatical sentence for every combination of instruments."""
+    m, c, b = (f"the {_name(p)}" for p in (melody, chords, low))
+    if melody == chords == low:
+        return f"{m.capitalize()} {_plays(melody)} the tune, the chords and the lowest line."
+    if melody == chords:
+        return (
+            f"{m.capitalize()} {_plays(melody)} the tune and the chords, and {b} "
+            f"{_plays(low)} the lowest line."
+        )
+    if chords == low:
+        return (
+            f"{m.capitalize()} {_plays(melody)} the tune, and {c} {_plays(chords)} the chords "
+            "and the lowest line."
+        )
+    if melody == low:
+        return (
+            f"{m.capitalize()} {_plays(melody)} the tune and the lowest line, and {c} "
+            f"{_plays(chords)} the chords."
+        )
+    return (
+        f"{m.capitalize()} {_plays(melody)} the tune, {c} {_plays(chords)} the chords and {b} "
+        f"{_plays(low)} the lowest line."
+    )
+
+
+def _pitch_name(pitch: int) -> str:
+    names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+    return f"{names[pitch % 12]}{pitch // 12 - 1}"
+
+
+def _register_sentence(plan: MusicalPlan, facts: dict[str, Any]) -> str:
+    if "melody_low" not in facts:
+        return "Brightness sets the register: brighter pictures, higher melodies."
+    low, high = int(facts["melody_low"]), int(facts["melody_high"])
+    middle = (low + high) / 2
+    where = "high" if middle >= 74 else "middle" if middle >= 64 else "lower"
+    return (
+        f"Brightness sets the register (brighter pictures, higher melodies): the tune lies in "
+        f"a {where} register, from {_pitch_name(low)} to {_pitch_name(high)}, "
+        f"{high - low} semitones."
+    )
+
+
+def _harmony_sentence(facts: dict[str, Any]) -> str:
+    cadences = list(facts.get("cadences", []))
+    if not cadences:
+        return ""
+    middle = {"half": "on the dominant (a half cadence)", "deceptive": "on a deceptive cadence",
+              "authentic": "on the tonic", "plagal": "on a plagal cadence"}  # fmt: skip
+    inner = sorted({middle[c] for c in cadences[:-1]})
+    text = "The chords follow successions common in Bach's chorales"
+    if inner:
+        text += "; phrases pause " + " or ".join(inner)
+    text += ", and the piece closes with an authentic cadence, dominant to tonic"
+    regions = list(facts.get("regions", []))
+    if regions:
+        where = {"relative": "the related key that shares the key signature",
+                 "dominant": "the key a fifth higher", "subdominant": "the key a fifth lower"}  # fmt: skip
+        text += "; the contrasting phrases move to " + " and ".join(where[r] for r in regions)
+        text += " and come home through the dominant"
+    if facts.get("ending_bars"):
+        text += ", then a short ending holds the final chord as the music slows"
+    return text + "."
+
+
+def _texture_sentence(texture: str, drums: bool) -> str:
+    words = TEXTURE_WORDS.get(texture, "chords")
+    text = f"The accompaniment is {words}"
+    return text + (", with drums keeping the beat." if drums else ".")

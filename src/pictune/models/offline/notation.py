@@ -38,7 +38,6 @@ def _pieces(
         and length in WRITABLE
         and not inner
         and not (bar == 16 and beat == 4 and onset % 8 != 0 and length > 4)
-        and not (bar == 16 and beat == 4 and onset == 0 and length == 12)
     )
     if clean:
         return [(onset, length)]

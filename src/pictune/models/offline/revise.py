@@ -2,17 +2,17 @@
 outside their target band, as a VLM would rewrite its tune from the metric feedback.
 
 Each metric votes on the plan setting that drives it: the melody's span (pitch range, number
-of pitches, pitch entropy), the accompaniment's texture (polyphony) and the note density
-(empty beats). Pitch-class metrics have no setting to move: the composer writes diatonic
-music, so they are left to the next draft."""
+of pitches, pitch entropy) and the note density (empty beats). Polyphony and pitch-class
+metrics move nothing: the references are single lines, and a band measured on single lines
+is no reason to thin the accompaniment or drop the raised leading tone."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from pictune.models.offline.plan import TEXTURES, MusicalPlan
+from pictune.models.offline.plan import MusicalPlan
 
-SPAN_LIMITS = (2, 6)
+SPAN_LIMITS = (3, 7)
 DENSITY_LIMITS = (0.5, 4.0)
 SPAN_VOTES = {"pitch_range": 1, "n_pitches_used": 1, "pitch_entropy": 1}
 
@@ -34,13 +34,6 @@ def revise_plan(plan: MusicalPlan, outside: dict[str, str]) -> tuple[MusicalPlan
             because = ", ".join(n for n in SPAN_VOTES if n in outside)
             word = "wider" if span > plan.melody_span else "narrower"
             changes.append(f"a {word} melody (±{span} scale degrees) for {because}")
-    if "polyphony" in outside:
-        step = 1 if outside["polyphony"] == "high" else -1
-        position = TEXTURES.index(plan.texture) + step
-        if 0 <= position < len(TEXTURES):
-            updates["texture"] = TEXTURES[position]
-            word = "thinner" if step > 0 else "fuller"
-            changes.append(f"a {word} accompaniment ({TEXTURES[position]}) for polyphony")
     if "empty_beat_rate" in outside:
         factor = 1.25 if outside["empty_beat_rate"] == "high" else 0.8
         density = round(

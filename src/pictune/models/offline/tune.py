@@ -62,10 +62,12 @@ class MelodyWriter:
         tonic: int,
         density: float,
         contours: list[str],
+        bass_at: Callable[[int], int | None] = lambda time: None,
     ) -> None:
         self.harmony, self.rng, self.bar, self.beat = harmony, rng, bar, beat
         self.low, self.high, self.tonic = low, high, tonic
-        self.density, self.contours = density, contours
+        self.density, self.contours, self.bass_at = density, contours, bass_at
+        self._before: tuple[int, int | None] | None = None  # last beat note and its bass
         self.cells = COMPOUND_CELLS if beat == 6 else SIMPLE_CELLS
         counts: dict[int, float] = {}
         for table in model.order0.values():
@@ -104,27 +106,26 @@ class MelodyWriter:
 
     def cadence_rhythm(self, final: bool) -> list[tuple[int, int]]:
         """The cadence note on the downbeat, held (the final one for the whole bar); a
-        half-way cadence leaves its last beat or two for notes leading on."""
+        half-way cadence in three or four beats leaves its last beat for a chord tone leading
+        on."""
         beats = self.bar // self.beat
-        if final or beats < 2:
+        if final or beats < 3:
             return [(0, self.bar)]
-        held = self.beat * (2 if beats >= 3 else 1)
-        notes = [(0, held)]
-        onset = held
-        while onset < self.bar:
-            for length in self._cell():
-                notes.append((onset, length))
-                onset += length
-        return notes
+        return [(0, self.bar - self.beat), (self.bar - self.beat, self.beat)]
 
     # -- pitches -----------------------------------------------------------------------------
 
     def _chord_tones(self, chord: Chord) -> list[int]:
         return [p for p in range(self.low, self.high + 1) if p % 12 in chord.tones]
 
-    def _skeleton_note(self, chord: Chord, target: float, previous: int | None) -> int:
+    def _skeleton_note(
+        self, chord: Chord, target: float, previous: int | None, time: int, rest: bool = False
+    ) -> int:
         tones = self._chord_tones(chord)
+        if rest:  # a phrase that stops on V rests on 2 or 5, not on the unresolved 7
+            tones = [p for p in tones if p % 12 != (self.tonic - 1) % 12] or tones
         weights = []
+        bass = self.bass_at(time)
         for p in tones:
             w = math.exp(-abs(p - target) / 3.0)
             if previous is not None:
@@ -132,8 +133,15 @@ class MelodyWriter:
                 w *= 1.6 if 1 <= leap <= 4 else 1.0 if leap <= 7 else 0.15 if leap <= 12 else 0.0
                 if leap == 0:
                     w *= 0.5
+            if self._before is not None and bass is not None and self._before[1] is not None:
+                moved = p != self._before[0] and bass != self._before[1]
+                same = (p - bass) % 12 == (self._before[0] - self._before[1]) % 12
+                if moved and same and (p - bass) % 12 in (0, 7):
+                    w *= 0.02  # parallel fifths or octaves with the bass
             weights.append(w + 1e-9)
-        return self.rng.choices(tones, weights)[0]
+        choice = self.rng.choices(tones, weights)[0]
+        self._before = (choice, bass)
+        return choice
 
     def _nearest_tone(self, chord: Chord, pitch: float) -> int:
         return min(self._chord_tones(chord), key=lambda p: (abs(p - pitch), p))
@@ -234,7 +242,8 @@ class MelodyWriter:
             target = self._target(phrase, index, absolute)
             if final_phrase and offset == phrase.bars - 2 and chord.is_dominant():
                 target = (target + self.tonic) / 2  # lean towards the leading tone or 2
-            pitches.append(self._skeleton_note(chord, target, previous))
+            stops = cadence_bar and position == len(rhythm) - 1
+            pitches.append(self._skeleton_note(chord, target, previous, absolute, stops))
             previous = pitches[-1]
         return pitches
 
@@ -271,7 +280,7 @@ class MelodyWriter:
         """The next note from `current` towards `target`, `left` notes before it is due: a
         step (passing tone), a neighbour when already there, a chord tone when far away."""
         pcs = scale_for(chord)
-        scale = [p for p in range(self.low - 2, self.high + 3) if p % 12 in pcs]
+        scale = [p for p in range(self.low, self.high + 1) if p % 12 in pcs]
         here = min(range(len(scale)), key=lambda i: abs(scale[i] - current))
         there = min(range(len(scale)), key=lambda i: abs(scale[i] - target))
         distance = there - here
