@@ -183,3 +183,16 @@ def server():
     yield state
     httpd.shutdown()
     httpd.server_close()
+
+
+def offline(index, **settings):
+    """The offline composer over `index`, with these settings on top of the defaults."""
+    from pictune.pipeline.config import Settings
+    from pictune.pipeline.offline import OfflineComposer
+
+    return OfflineComposer(Settings(**settings), index)
+
+
+def chosen(report: dict) -> dict:
+    """The chosen round of a report.json."""
+    return report["rounds"][report["chosen_round"]]

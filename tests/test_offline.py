@@ -19,9 +19,9 @@ from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_in
 from pictune.errors import InputError
 from pictune.images import load_image
 from pictune.models.offline.analysis import analyse
-from pictune.models.offline.composer import longest_shared_run
 from pictune.models.offline.plan import plan_from_analysis
-from pictune.pipeline import compose_offline
+from pictune.music.novelty import longest_shared_run
+from tests.conftest import chosen, offline
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
 
@@ -51,7 +51,8 @@ def picture(tmp_path, colour, size=(160, 120), name="p.png") -> Path:
 
 
 def test_example_composes_every_file(index, tmp_path):
-    result = compose_offline(EXAMPLE, tmp_path / "out", index=index, seed=3)
+    result = offline(index).compose(EXAMPLE, seed=3)
+    result.save(tmp_path / "out")
     for name in (
         "music.abc",
         "music.mid",
@@ -67,19 +68,22 @@ def test_example_composes_every_file(index, tmp_path):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["seed"] == 3 and report["backend"] == "offline"
     assert {"brightness", "saturation", "warmth", "palette", "symmetry"} <= set(
-        report["measurements"]
+        report["offline"]["measurements"]
     )
-    assert report["retrieval"]["references"] and report["metrics"]["n_notes"] > 20
-    assert len(report["heatmap"]["grid"]) == 10 and len(report["heatmap"]["grid"][0]) == 15
-    assert report["novelty"]["longest_shared_run"] < 8
+    assert report["references"] and chosen(report)["metrics"]["n_notes"] > 20
+    assert len(report["heatmap"]) == 10 and len(report["heatmap"][0]) == 15
+    assert chosen(report)["shared_run"] < 8
     assert "V:2" in result.abc and result.abc.count("%%MIDI program") == 2
     assert "Palmer" in result.motivation
 
 
 def test_same_seed_same_piece_other_seed_other_piece(index, tmp_path):
-    first = compose_offline(EXAMPLE, tmp_path / "a", index=index, seed=11, render=("abc",))
-    again = compose_offline(EXAMPLE, tmp_path / "b", index=index, seed=11, render=("abc",))
-    other = compose_offline(EXAMPLE, tmp_path / "c", index=index, seed=12, render=("abc",))
+    composer = offline(index)
+    first = composer.compose(EXAMPLE, seed=11)
+    again = offline(index).compose(EXAMPLE, seed=11)
+    other = composer.compose(EXAMPLE, seed=12)
+    first.save(tmp_path / "a")
+    again.save(tmp_path / "b")
     assert (tmp_path / "a" / "music.abc").read_bytes() == (
         tmp_path / "b" / "music.abc"
     ).read_bytes()
@@ -108,16 +112,9 @@ def test_prompt_overrides_where_it_speaks():
 
 
 def test_prompt_and_bars_reach_the_piece(index, tmp_path):
-    result = compose_offline(
-        picture(tmp_path, (90, 120, 200)),
-        tmp_path / "o",
-        index=index,
-        prompt="a jig for flute",
-        bars=8,
-        render=("abc",),
-    )
+    result = offline(index, bars=8).compose(picture(tmp_path, (90, 120, 200)), "a jig for flute")
     assert "M:6/8" in result.abc and "%%MIDI program 73" in result.abc
-    assert result.report["plan"]["bars"] == 8
+    assert result.offline is not None and result.offline.plan["bars"] == 8
 
 
 def test_longest_shared_run():
@@ -196,7 +193,7 @@ def _save(image: Image.Image, path: Path, **options) -> Path:
     ids=["1x1", "black", "white", "cmyk", "16-bit", "transparent"],
 )
 def test_odd_images_compose(index, tmp_path, make):
-    result = compose_offline(make(tmp_path), tmp_path / "out", index=index, render=("abc",))
+    result = offline(index).compose(make(tmp_path))
     assert validate(result.abc).ok
 
 

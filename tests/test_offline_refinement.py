@@ -19,7 +19,7 @@ from pictune.models.offline.composer import compose_piece, training_model
 from pictune.models.offline.plan import TEXTURES, plan_from_analysis
 from pictune.models.offline.revise import SPAN_LIMITS, revise_plan
 from pictune.music.metrics import REFINEMENT_METRICS
-from pictune.pipeline import compose_offline
+from tests.conftest import chosen, offline
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
 
@@ -34,14 +34,16 @@ def plan():
     return plan_from_analysis(analyse(load_image(EXAMPLE)))
 
 
-def compose(index, folder, **options):
-    return compose_offline(EXAMPLE, folder, index=index, render=("abc",), **options).report
+def compose(index, folder, seed=0, **settings):
+    """The run's report.json as the output step writes it (nothing rendered: faster)."""
+    composition = offline(index, **settings).compose(EXAMPLE, seed=seed)
+    return json.loads(json.dumps(composition.to_dict(), default=str))
 
 
 def test_k_zero_retrieves_nothing_and_refines_towards_the_corpus(index, tmp_path):
     report = compose(index, tmp_path, k=0, rounds=1)
-    assert report["retrieval"]["references"] == []
-    assert report["novelty"]["longest_shared_run"] is None  # nothing to copy from
+    assert report["references"] == []
+    assert chosen(report)["shared_run"] is None  # nothing to copy from
     assert report["refinement"]["ranges_from"].startswith("corpus")
     assert "learned from tunes such as" not in report["motivation"]
 
@@ -49,23 +51,23 @@ def test_k_zero_retrieves_nothing_and_refines_towards_the_corpus(index, tmp_path
 def test_k_sets_the_number_of_references(index, tmp_path):
     one = compose(index, tmp_path / "one", k=1, rounds=0)
     five = compose(index, tmp_path / "five", k=5, rounds=0)
-    assert len(one["retrieval"]["references"]) == 1
-    assert len(five["retrieval"]["references"]) == 5
+    assert len(one["references"]) == 1
+    assert len(five["references"]) == 5
     assert five["refinement"]["ranges_from"] == "references"
-    assert five["settings"] == {"k": 5, "rounds": 0}
+    assert (five["settings"]["k"], five["settings"]["rounds"]) == (5, 0)
 
 
 def test_no_rounds_keeps_the_first_draft(index, tmp_path):
     report = compose(index, tmp_path, rounds=0)
-    rounds = report["refinement"]["rounds"]
-    assert len(rounds) == 1 and report["refinement"]["chosen"] == 0
+    rounds = report["rounds"]
+    assert len(rounds) == 1 and report["chosen_round"] == 0
     assert report["refinement"]["stopped"] == "no refinement asked"
-    assert report["metrics"] == rounds[0]["metrics"]
+    assert rounds[0]["kind"] == "draft" and rounds[0]["accepted"]
 
 
 def test_a_revision_is_kept_only_when_it_comes_closer(index, tmp_path):
     report = compose(index, tmp_path, rounds=3)
-    rounds = report["refinement"]["rounds"]
+    rounds = report["rounds"]
     assert 1 <= len(rounds) <= 4
     kept = rounds[0]
     for entry in rounds[1:]:
@@ -73,41 +75,43 @@ def test_a_revision_is_kept_only_when_it_comes_closer(index, tmp_path):
         assert entry["accepted"] == (entry["distance"] < kept["distance"])
         if entry["accepted"]:
             kept = entry
-    chosen = rounds[report["refinement"]["chosen"]]
-    assert chosen is kept or chosen == kept
-    assert report["metrics"] == chosen["metrics"]
-    assert chosen["distance"] <= rounds[0]["distance"]
+    assert chosen(report) == kept
+    assert report["abc"] == kept["abc"]
+    assert kept["distance"] <= rounds[0]["distance"]
     # The example's first draft (melody over triads) is thicker than any folk reference.
     assert rounds[1]["changes"], "the first draft lies outside the references' ranges"
 
 
 def test_kept_revisions_are_explained_in_the_motivation(index, tmp_path):
     report = compose(index, tmp_path, rounds=1)
-    second = report["refinement"]["rounds"][1:]
-    if second and second[0]["accepted"]:
+    second = report["rounds"][1:]
+    assert second, "the example's first draft lies outside the references' ranges"
+    if second[0]["accepted"]:
         assert "the first draft was revised" in report["motivation"]
-        assert report["plan"] != report["refinement"]["rounds"][0]  # the revised plan is kept
+        assert report["chosen_round"] == 1  # the revised piece is the one kept
+    else:
+        assert "the first draft was revised" not in report["motivation"]
 
 
 def test_same_settings_same_piece(index, tmp_path):
     first = compose(index, tmp_path / "a", k=2, rounds=2, seed=4)
     second = compose(index, tmp_path / "b", k=2, rounds=2, seed=4)
     assert first["abc"] == second["abc"]
-    assert first["refinement"]["rounds"] == second["refinement"]["rounds"]
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in first["rounds"]]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in second["rounds"]]
 
 
 @pytest.mark.parametrize("options", [{"k": -1}, {"rounds": -2}])
 def test_negative_k_or_rounds_is_refused(index, tmp_path, options):
-    with pytest.raises(InputError, match="0 or more"):
+    with pytest.raises(InputError, match="between 0"):
         compose(index, tmp_path, **options)
 
 
 def test_the_report_carries_checked_motivation_claims(index, tmp_path):
     report = compose(index, tmp_path)
-    assert report["claims"], "the offline motivation names key, tempo and meter"
-    assert all(
-        c["verdict"] in ("consistent", "inconsistent", "unchecked") for c in report["claims"]
-    )
+    claims = chosen(report)["claims"]
+    assert claims, "the offline motivation names key, tempo and meter"
+    assert all(c["verdict"] in ("consistent", "inconsistent", "unchecked") for c in claims)
     assert report["model_calls"] == 0
 
 
@@ -154,15 +158,13 @@ def test_revise_plan_stops_at_its_limits_and_on_unmovable_metrics(plan):
 
 
 def test_metric_profile_is_measured_once_and_cached_beside_the_index(small_index_folder):
-    import pictune.corpus.profile as profile_module
-
     index = CorpusIndex(small_index_folder)
     profile = metric_profile(index, sample=120, seed=3)
     assert profile.tunes > 100 and set(profile.values) == set(REFINEMENT_METRICS)
-    cached = small_index_folder / "metric-profile-120-3.json"
+    assert metric_profile(index, sample=120, seed=3) is profile  # kept by the opened index
+    cached = small_index_folder / f"metric-profile-{index.content_key}-120-3.json"
     assert json.loads(cached.read_text())["tunes"] == profile.tunes
-    profile_module._profiles.clear()
-    again = metric_profile(index, sample=120, seed=3)
+    again = metric_profile(CorpusIndex(small_index_folder), sample=120, seed=3)  # from the file
     assert all((again.values[n] == profile.values[n]).all() for n in REFINEMENT_METRICS)
     low, high = profile.band("pitch_range")
     assert low <= high
@@ -171,14 +173,27 @@ def test_metric_profile_is_measured_once_and_cached_beside_the_index(small_index
 def test_metric_profile_works_in_a_read_only_index_folder(small_index_folder, tmp_path):
     import shutil
 
-    import pictune.corpus.profile as profile_module
-
     copy = tmp_path / "ro"
     shutil.copytree(small_index_folder, copy)
     copy.chmod(0o555)
     try:
-        profile_module._profiles.clear()
         profile = metric_profile(CorpusIndex(copy), sample=50, seed=9)
         assert profile.tunes > 40
     finally:
         copy.chmod(0o755)
+
+
+def test_an_index_rebuilt_in_place_is_never_served_a_stale_profile(tmp_path):
+    from pictune.corpus import BuiltinSource, FeatureEmbedder, build_index
+
+    folder = tmp_path / "idx"
+    build_index(BuiltinSource(limit=150), FeatureEmbedder(), folder, source_description={})
+    before = CorpusIndex(folder)
+    first = metric_profile(before, sample=60, seed=1)
+    build_index(BuiltinSource(limit=400), FeatureEmbedder(), folder, source_description={})
+    after = CorpusIndex(folder)
+    assert after.content_key != before.content_key
+    second = metric_profile(after, sample=60, seed=1)
+    assert any((first.values[n] != second.values[n]).any() for n in REFINEMENT_METRICS) or (
+        first.tunes != second.tunes
+    )

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pictune.cli.app import app
 from pictune.corpus import CorpusIndex
-from pictune.pipeline import compose_offline
+from tests.conftest import offline
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -21,7 +21,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory, small_index_folder):
     home = tmp_path_factory.mktemp("report")
-    compose_offline(EXAMPLE, home / "out", index=CorpusIndex(small_index_folder), seed=1)
+    offline(CorpusIndex(small_index_folder)).compose(EXAMPLE, seed=1).save(home / "out")
     return home / "out"
 
 

@@ -11,7 +11,8 @@ from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_in
 from pictune.models import BackendError
 from pictune.models.vlm import GenerationOptions, Message
 from pictune.models.vlm.transformers_backend import TransformersBackend
-from pictune.pipeline.composer import Composer, Settings
+from pictune.pipeline.composer import VlmComposer
+from pictune.pipeline.config import Settings
 
 pytest.importorskip("transformers")
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
@@ -50,11 +51,11 @@ def test_garbage_replies_end_in_a_bounded_failure(tiny_llava, tmp_path):
         folder,
         source_description={"kind": "builtin", "limit": 120},
     )
-    composer = Composer(
+    composer = VlmComposer(
         TransformersBackend(str(tiny_llava)),
         CorpusIndex(folder),
         FeatureEmbedder(),
-        Settings(max_attempts=2, max_tokens=16),
+        Settings(backend="transformers", model=str(tiny_llava), max_attempts=2, max_tokens=16),
     )
     result = composer.compose(EXAMPLE)
     assert not result.ok

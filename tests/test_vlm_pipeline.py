@@ -10,7 +10,8 @@ import pytest
 from pictune.corpus import CorpusIndex, FeatureEmbedder
 from pictune.models import BackendError
 from pictune.models.vlm import GenerationOptions, Message, OpenAIBackend
-from pictune.pipeline.composer import Composer, Settings
+from pictune.pipeline.composer import VlmComposer
+from pictune.pipeline.config import Settings
 from pictune.pipeline.record import Composition
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
@@ -39,6 +40,10 @@ def index(small_index_folder):
     return CorpusIndex(small_index_folder)
 
 
+def settings(**values) -> Settings:
+    return Settings(backend="openai", model="fake-vlm", **values)
+
+
 def backend(server, **options) -> OpenAIBackend:
     return OpenAIBackend(
         model="fake-vlm", base_url=server.url, api_key="sk-secret-123", backoff=0.01, **options
@@ -52,8 +57,8 @@ def test_full_run_describes_retrieves_corrects_and_refines(server, index, tmp_pa
         (200, BROKEN, 0),
         (200, TUNE, 0),
     ]
-    composer = Composer(backend(server), index, FeatureEmbedder(), Settings(k=2, rounds=1, seed=5))
-    result = composer.compose(EXAMPLE, prompt="a slow waltz")
+    composer = VlmComposer(backend(server), index, FeatureEmbedder(), settings(k=2, rounds=1))
+    result = composer.compose(EXAMPLE, prompt="a slow waltz", seed=5)
     assert result.ok, result.status
     assert [r.kind for r in result.rounds] == ["describe", "compose", "correct", "refine"]
     assert result.chosen_round in (2, 3)
@@ -75,17 +80,19 @@ def test_full_run_describes_retrieves_corrects_and_refines(server, index, tmp_pa
     chosen = result.rounds[result.chosen_round]
     assert {c["aspect"] for c in chosen.claims} >= {"key", "meter"}
     assert "sk-secret-123" not in json.dumps(result.to_dict())
-    saved = result.save(tmp_path / "run")
-    again = Composition.load(saved)
-    assert again == result
-    assert (saved / "music.mid").is_file() and (saved / "motivation.txt").is_file()
+    result.save(tmp_path / "run")
+    again = Composition.load(tmp_path / "run")
+    assert again.rounds == result.rounds and again.references == result.references
+    assert again.abc == result.abc and again.midi == result.midi
+    assert json.loads((tmp_path / "run" / "report.json").read_text()) == again.to_dict()
+    assert (tmp_path / "run" / "music.mid").is_file()
+    assert (tmp_path / "run" / "motivation.txt").is_file()
 
 
 def test_a_model_that_never_writes_abc_fails_after_the_attempts(server, index, tmp_path):
     server.replies = [(200, "a description", 0)] + [(200, "no music, sorry", 0)] * 5
-    result = Composer(backend(server), index, FeatureEmbedder(), Settings(max_attempts=3)).compose(
-        EXAMPLE
-    )
+    composer = VlmComposer(backend(server), index, FeatureEmbedder(), settings(max_attempts=3))
+    result = composer.compose(EXAMPLE)
     assert not result.ok and "no playable tune in 3 attempts" in result.status
     assert len(server.requests) == 4  # describe + 3 attempts, never more
     assert len(result.rounds) == 4
@@ -95,8 +102,8 @@ def test_a_model_that_never_writes_abc_fails_after_the_attempts(server, index, t
 
 def test_budget_of_calls_ends_the_run_with_the_best_so_far(server, index):
     server.replies = [(200, "a description", 0), (200, TUNE, 0), (200, TUNE, 0)]
-    result = Composer(
-        backend(server), index, FeatureEmbedder(), Settings(max_calls=2, rounds=3)
+    result = VlmComposer(
+        backend(server), index, FeatureEmbedder(), settings(max_calls=2, rounds=3)
     ).compose(EXAMPLE)
     assert result.ok and result.abc and len(server.requests) == 2
 
@@ -167,32 +174,34 @@ def test_cli_compose_with_an_openai_server(server, index, tmp_path, monkeypatch)
 
 def test_config_precedence(tmp_path, monkeypatch):
     from pictune.errors import InputError
-    from pictune.pipeline.config import load_config
+    from pictune.pipeline.config import load_settings
 
     monkeypatch.setenv("PICTUNE_BACKEND", "openai")
     monkeypatch.setenv("PICTUNE_MODEL", "from-env")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     project = tmp_path / "pictune.toml"
     project.write_text('model = "from-project"\nrounds = 2\n')
-    config = load_config({"rounds": None}, project=project)
-    assert (config.backend, config.model, config.rounds) == ("openai", "from-project", 2)
-    assert load_config({"model": "from-flag"}, project=project).model == "from-flag"
+    config = load_settings({"rounds": None}, config_file=project)
+    # the environment outranks the project file; flags outrank both
+    assert (config.backend, config.model, config.rounds) == ("openai", "from-env", 2)
+    assert load_settings({"model": "from-flag"}, config_file=project).model == "from-flag"
     project.write_text("colour = 'red'\n")
     with pytest.raises(InputError, match="unknown setting 'colour'"):
-        load_config(project=project)
+        load_settings(config_file=project)
     project.write_text("rounds = [\n")
     with pytest.raises(InputError, match="not valid TOML"):
-        load_config(project=project)
+        load_settings(config_file=project)
+    project.unlink()
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match="needs a model"):
-        load_config({"backend": "transformers", "model": ""}, project=tmp_path / "none.toml")
+        load_settings({"backend": "transformers", "model": ""})
 
 
 def test_correction_prompt_carries_abc2midi_diagnostics(server, index):
     unplayable = "```abc\nX:1\nT:t\nM:4/4\nL:1/8\nK:C\nA2 B2 c2 d2|e8 ::|: f8|\n```\nA calm piece."
     server.replies = [(200, "a description", 0), (200, unplayable, 0), (200, TUNE, 0)]
-    result = Composer(backend(server), index, FeatureEmbedder(), Settings(rounds=0)).compose(
-        EXAMPLE
-    )
+    composer = VlmComposer(backend(server), index, FeatureEmbedder(), settings(rounds=0))
+    result = composer.compose(EXAMPLE)
     assert result.ok and [r.kind for r in result.rounds] == ["describe", "compose", "correct"]
     correction = server.requests[2]["body"]["messages"][-1]["content"]
     assert "found another |: after a |:" in correction
@@ -205,7 +214,7 @@ def test_contradicting_motivation_is_fed_back_in_the_refinement(server, index):
         "the dark blue water suggests D minor and a slow 3/4 swell", "a fast piece in G major"
     )
     server.replies = [(200, "a description", 0), (200, drifting, 0), (200, TUNE, 0)]
-    Composer(backend(server), index, FeatureEmbedder(), Settings(rounds=1)).compose(EXAMPLE)
+    VlmComposer(backend(server), index, FeatureEmbedder(), settings(rounds=1)).compose(EXAMPLE)
     refine = server.requests[2]["body"]["messages"][0]["content"][-1]["text"]
     assert "Your motivation contradicts your music" in refine
     assert "G major" in refine
@@ -230,8 +239,8 @@ def test_per_phrase_attention_is_kept_for_each_round(index):
             extra = {"token_ends": list(range(1, len(text) + 1)), "token_maps": maps}
             return Reply(text=text, model="m", image_attention=np.mean(maps, axis=0), extra=extra)
 
-    result = Composer(
-        TokenMapBackend(["a description", TUNE]), index, FeatureEmbedder(), Settings(rounds=0)
+    result = VlmComposer(
+        TokenMapBackend(["a description", TUNE]), index, FeatureEmbedder(), settings(rounds=0)
     ).compose(EXAMPLE)
     chosen = result.rounds[result.chosen_round]
     assert {"bars 1–4", "bars 5–8"} <= set(chosen.phrase_attention)

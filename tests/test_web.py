@@ -15,7 +15,6 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 from pictune.corpus import CorpusIndex
-from pictune.pipeline.offline import compose_offline
 from pictune.web.app import ServerSettings, create_app
 from tests.test_offline import _png_header_only
 
@@ -28,10 +27,23 @@ def index(small_index_folder):
 
 
 def offline(index):
-    def run(image, out, prompt, seed, progress):
-        compose_offline(image, out, prompt=prompt, seed=seed, index=index, progress=progress)
+    from tests.conftest import offline as offline_composer
 
-    return run
+    return offline_composer(index)
+
+
+class Gated:
+    """A composer that waits for `gate` (at most `limit` seconds) before composing."""
+
+    def __init__(self, inner, gate, started=None, limit=10.0):
+        self.inner, self.gate, self.started, self.limit = inner, gate, started, limit
+        self.settings, self.backend_id = inner.settings, inner.backend_id
+
+    def compose(self, image, prompt=None, *, seed=0, progress=None):
+        if self.started is not None:
+            self.started.set()
+        self.gate.wait(self.limit)
+        return self.inner.compose(image, prompt, seed=seed, progress=progress)
 
 
 def wait(client, job_id, timeout=30.0, headers=None):
@@ -52,7 +64,7 @@ def upload(data: bytes, name="picture.jpg", **fields):
 
 
 def test_compose_then_read_every_file_and_history_then_delete(index, tmp_path):
-    with TestClient(create_app(ServerSettings(tmp_path, compose=offline(index)))) as client:
+    with TestClient(create_app(ServerSettings(tmp_path, composer=offline(index)))) as client:
         response = client.post(
             "/api/compositions", **upload(EXAMPLE.read_bytes(), prompt="a slow waltz", seed=3)
         )
@@ -97,7 +109,7 @@ def test_compose_then_read_every_file_and_history_then_delete(index, tmp_path):
     ids=["text", "empty", "bomb", "truncated"],
 )
 def test_bad_uploads_are_refused_as_problem_details(index, tmp_path, data, status, detail):
-    with TestClient(create_app(ServerSettings(tmp_path, compose=offline(index)))) as client:
+    with TestClient(create_app(ServerSettings(tmp_path, composer=offline(index)))) as client:
         response = client.post("/api/compositions", **upload(data, name="photo.jpg"))
         assert response.status_code == status
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -107,21 +119,17 @@ def test_bad_uploads_are_refused_as_problem_details(index, tmp_path, data, statu
 
 def test_oversized_upload_is_413(index, tmp_path):
     with TestClient(
-        create_app(ServerSettings(tmp_path, compose=offline(index), max_upload_bytes=10_000))
+        create_app(ServerSettings(tmp_path, composer=offline(index), max_upload_bytes=10_000))
     ) as client:
         response = client.post("/api/compositions", **upload(EXAMPLE.read_bytes()))
         assert response.status_code == 413
 
 
-def test_full_queue_answers_429_and_loses_nothing(tmp_path):
+def test_full_queue_answers_429_and_loses_nothing(index, tmp_path):
     release = threading.Event()
-
-    def slow(image, out, prompt, seed, progress):
-        release.wait(10)
-        (out / "music.abc").write_text("X:1\nK:C\nC|]\n")
-
+    slow = Gated(offline(index), release)
     with TestClient(
-        create_app(ServerSettings(tmp_path, compose=slow, workers=1, max_queue=2))
+        create_app(ServerSettings(tmp_path, composer=slow, workers=1, max_queue=2))
     ) as client:
         picture = io.BytesIO()
         Image.new("RGB", (20, 20), (10, 200, 30)).save(picture, "PNG")
@@ -135,20 +143,17 @@ def test_full_queue_answers_429_and_loses_nothing(tmp_path):
         assert all(wait(client, r.json()["id"])["status"] == "done" for r in accepted)
 
 
-def test_a_job_running_when_the_server_stops_is_marked_failed(tmp_path):
+def test_a_job_running_when_the_server_stops_is_marked_failed(index, tmp_path):
     started, release = threading.Event(), threading.Event()
-
-    def hang(image, out, prompt, seed, progress):
-        started.set()
-        release.wait(5)
+    hang = Gated(offline(index), release, started, limit=5)
 
     picture = io.BytesIO()
     Image.new("RGB", (20, 20)).save(picture, "PNG")
-    with TestClient(create_app(ServerSettings(tmp_path, compose=hang))) as client:
+    with TestClient(create_app(ServerSettings(tmp_path, composer=hang))) as client:
         job_id = client.post("/api/compositions", **upload(picture.getvalue())).json()["id"]
         started.wait(5)
         # a new server over the same data folder, as after a crash
-        with TestClient(create_app(ServerSettings(tmp_path, compose=hang))) as again:
+        with TestClient(create_app(ServerSettings(tmp_path, composer=hang))) as again:
             job = again.get(f"/api/compositions/{job_id}").json()
             assert job["status"] == "failed" and "stopped" in job["error"]
         release.set()
@@ -156,7 +161,7 @@ def test_a_job_running_when_the_server_stops_is_marked_failed(tmp_path):
 
 def test_bearer_token_is_required_when_set(index, tmp_path):
     with TestClient(
-        create_app(ServerSettings(tmp_path, compose=offline(index), token="s3cret"))
+        create_app(ServerSettings(tmp_path, composer=offline(index), token="s3cret"))
     ) as client:
         assert client.get("/api/compositions").status_code == 401
         assert (
@@ -167,7 +172,7 @@ def test_bearer_token_is_required_when_set(index, tmp_path):
 
 
 def test_page_has_no_external_resources(index, tmp_path):
-    with TestClient(create_app(ServerSettings(tmp_path, compose=offline(index)))) as client:
+    with TestClient(create_app(ServerSettings(tmp_path, composer=offline(index)))) as client:
         page = client.get("/").text
         assert "http://" not in page and "https://" not in page
         assert 'id="drop"' in page and "EventSource" in page
@@ -176,7 +181,7 @@ def test_page_has_no_external_resources(index, tmp_path):
 
 
 def test_unknown_job_is_404(index, tmp_path):
-    with TestClient(create_app(ServerSettings(tmp_path, compose=offline(index)))) as client:
+    with TestClient(create_app(ServerSettings(tmp_path, composer=offline(index)))) as client:
         response = client.get("/api/compositions/nope")
         assert response.status_code == 404 and response.json()["status"] == 404
 
@@ -207,7 +212,7 @@ def test_page_in_headless_chromium(index, tmp_path):
         port = probe.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(ServerSettings(tmp_path, compose=offline(index))),
+            create_app(ServerSettings(tmp_path, composer=offline(index))),
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -260,16 +265,14 @@ def test_page_in_headless_chromium(index, tmp_path):
     assert (tmp_path / "page.png").stat().st_size > 10_000
 
 
-def test_a_job_past_its_timeout_is_failed_and_its_late_result_ignored(tmp_path):
+def test_a_job_past_its_timeout_is_failed_and_its_late_result_ignored(index, tmp_path):
     release = threading.Event()
-
-    def slow(image, out, prompt, seed, progress):
-        release.wait(5)
+    slow = Gated(offline(index), release, limit=5)
 
     picture = io.BytesIO()
     Image.new("RGB", (20, 20)).save(picture, "PNG")
     with TestClient(
-        create_app(ServerSettings(tmp_path, compose=slow, job_timeout_s=0.3))
+        create_app(ServerSettings(tmp_path, composer=slow, job_timeout_s=0.3))
     ) as client:
         job_id = client.post("/api/compositions", **upload(picture.getvalue())).json()["id"]
         time.sleep(0.5)

@@ -159,9 +159,11 @@ class Composition:
         return self.rounds[self.chosen_round] if self.chosen_round is not None else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The record's JSON form (what report.json holds; the MIDI is saved beside it)."""
         data = asdict(replace(self, midi=None))
         del data["midi"]
-        return data
+        normalised: dict[str, Any] = json.loads(json.dumps(data, default=str))
+        return normalised
 
     def save(self, folder: str | Path, picture: Any = None) -> dict[str, Path]:
         """Write every file of `OUTPUT_FILES` the run has into `folder`; return them by key.

@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Streamin
 
 from pictune.errors import PictuneError
 from pictune.images import MAX_PIXELS, load_image
+from pictune.pipeline.api import Composer
 from pictune.pipeline.record import OUTPUT_FILES
 from pictune.web.jobs import Job, JobStore
 
@@ -44,7 +45,7 @@ class ServerSettings:
     max_upload_bytes: int = 20 << 20
     job_timeout_s: float = 600.0
     token: str | None = None
-    compose: Any = None  # callable(image_path, out_dir, prompt, seed, progress) → None
+    composer: Any = None  # a Composer; default: the one the server's configuration names
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -56,28 +57,20 @@ def problem(status: int, title: str, detail: str) -> JSONResponse:
     )
 
 
-def configured_composer() -> Any:
-    """The job the server's configuration names (pictune.toml or PICTUNE_* variables),
+def configured_composer() -> Composer:
+    """The composer the server's configuration names (pictune.toml or PICTUNE_* variables),
     opened once: any backend, through the one Composer protocol. Clients never choose."""
     from pictune.pipeline.api import open_composer
     from pictune.pipeline.config import load_settings
 
-    composer = open_composer(load_settings())
-
-    def run(image: Path, out: Path, prompt: str | None, seed: int, progress: Any) -> None:
-        result = composer.compose(image, prompt, seed=seed, progress=progress)
-        result.save(out)
-        if not result.ok:
-            raise PictuneError(result.status)
-
-    return run
+    return open_composer(load_settings())
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(settings.data_dir / "jobs.sqlite")
     pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="pictune-job")
-    compose = settings.compose or configured_composer()
+    composer: Composer = settings.composer or configured_composer()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -139,13 +132,13 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def run_job(job: Job) -> None:
         store.update(job.id, status="running", stage="starting")
         try:
-            compose(
-                job_dir(job.id) / job.image,
-                job_dir(job.id),
-                job.prompt,
-                job.seed,
-                lambda stage: store.update(job.id, stage=stage),
-            )
+            result = composer.compose(
+                job_dir(job.id) / job.image, job.prompt, seed=job.seed,
+                progress=lambda stage: store.update(job.id, stage=stage),
+            )  # fmt: skip
+            result.save(job_dir(job.id))  # the one output step, as for every front end
+            if not result.ok:
+                raise PictuneError(result.status)
             finish(job.id, status="done", stage="done")
         except PictuneError as exc:
             finish(job.id, status="failed", stage="failed", error=str(exc).splitlines()[0])
