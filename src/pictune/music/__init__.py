@@ -11,6 +11,7 @@ from pictune.music.metrics import REFINEMENT_METRICS, Metrics, compute_metrics
 from pictune.music.musicxml import to_musicxml
 from pictune.music.score import Score, Track
 from pictune.music.sheet import render_svg
+from pictune.music.yardsticks import is_multi_voice, melody_metrics, melody_score
 
 __all__ = [
     "REFINEMENT_METRICS",
@@ -23,6 +24,9 @@ __all__ = [
     "Track",
     "compute_metrics",
     "find_soundfont",
+    "is_multi_voice",
+    "melody_metrics",
+    "melody_score",
     "render_svg",
     "render_wav",
     "review",
