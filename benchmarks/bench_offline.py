@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from pictune.abc import abc_to_midi_many, validate  # noqa: E402
 from pictune.music import Score, compute_metrics  # noqa: E402
-from pictune.pipeline import compose_offline, ensure_builtin_index  # noqa: E402
 
 
 def colour_fields() -> list[tuple[str, Image.Image]]:
@@ -135,6 +134,9 @@ def corpus_band(
 
 
 def main() -> None:
+    # Imported here so the picture generators above stay importable on their own.
+    from pictune.pipeline import compose_offline, ensure_builtin_index  # type: ignore[attr-defined]
+
     logging.disable(logging.WARNING)
     index = ensure_builtin_index()
     fields, pictures = colour_fields(), scenes()

@@ -73,7 +73,7 @@ def test_example_composes_every_file(index, tmp_path):
     assert report["references"] and chosen(report)["metrics"]["n_notes"] > 20
     assert len(report["heatmap"]) == 10 and len(report["heatmap"][0]) == 15
     assert chosen(report)["shared_run"] < 8
-    assert "V:2" in result.abc and result.abc.count("%%MIDI program") == 2
+    assert "V:3" in result.abc and result.abc.count("%%MIDI program") == 3
     assert "Palmer" in result.motivation
 
 

@@ -249,7 +249,7 @@ def _facts(
         "bass_high": max(p for e in bass for p in e.pitches),
         "cadences": [p.cadence for p in harmony.phrases],
         "regions": sorted(
-            {key_name(p.region_pc, p.region_mode) + " " + p.region_mode for p in harmony.phrases}
+            {_relation(p.region_pc, p.region_mode, plan) for p in harmony.phrases} - {""}
         ),
         "texture": texture,
         "intro_bars": intro,

@@ -1,0 +1,176 @@
+"""Musicianship gates for the offline composer, measured by the music critic.
+
+Pictures: the 55 generated ones (`make_pictures.py`) and the real photographs that
+scikit-image ships (`skimage.data`), each with six prompts. Every piece is composed in
+process (plan → compose_piece, no retrieval, the melody model learned from the builtin
+corpus once per meter and mode) and reviewed with `pictune.music.critic.review_abc`.
+
+Run:  .venv/bin/python benchmarks/bench_musicianship.py [--sample N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_offline import colour_fields, scenes  # noqa: E402
+
+from pictune.models.offline.analysis import analyse  # noqa: E402
+from pictune.models.offline.composer import ModelCache, compose_piece, training_model  # noqa: E402
+from pictune.models.offline.plan import plan_from_analysis  # noqa: E402
+from pictune.music.critic import Review, review_abc  # noqa: E402
+
+PROMPTS = (
+    None,
+    "a calm lullaby",
+    "energetic, with drums",
+    "not fast, in a minor key",
+    "a waltz for brass",
+    "in A minor for woodwinds",
+)
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
+          "immunohistochemistry", "retina", "stereo_motorcycle", "cat", "colorwheel")  # fmt: skip
+# Reference rates of real music (benchmarks/README.md, bench_critic): melody range IQR of the
+# melody corpus and its rate of bars repeated note for note in the next bar.
+CORPUS_RANGE_IQR = (10, 16)
+CORPUS_REPEATED_BARS = 0.08
+
+
+def photographs() -> list[tuple[str, Image.Image]]:
+    """The colour photographs skimage.data ships offline (those that need a download are
+    skipped)."""
+    try:
+        from skimage import data
+    except ImportError:
+        return []
+    found = []
+    for name in PHOTOS:
+        try:
+            array = getattr(data, name)()
+            if isinstance(array, tuple):  # a stereo pair: its left picture
+                array = array[0]
+        except Exception:  # noqa: BLE001 - a picture that needs the network is left out
+            continue
+        if array.ndim == 3 and array.shape[2] >= 3:
+            found.append((name, Image.fromarray(np.asarray(array)[..., :3].astype(np.uint8))))
+    return found
+
+
+@dataclass
+class Measured:
+    picture: str
+    prompt: str | None
+    review: Review
+    bars: list[str]
+    seconds: float
+    minor: bool
+
+
+def _bars(abc: str) -> list[str]:
+    """The melody's written bars (chord symbols and marks dropped), for the overlap gate."""
+    melody = abc.split("V:1\n", 2)[-1].split("\nV:2")[0]
+    cleaned = []
+    for bar in melody.replace("|]", "|").split("|"):
+        text = "".join(part for i, part in enumerate(bar.split('"')) if i % 2 == 0)
+        text = text.replace("(", "").replace(")", "").strip()
+        if text and not text.startswith("z"):
+            cleaned.append(text)
+    return cleaned
+
+
+def measure(pictures: list[tuple[str, Image.Image]], prompts: tuple[str | None, ...]) -> list[Measured]:
+    from pictune.pipeline.indexes import ensure_builtin_index
+
+    index = ensure_builtin_index()
+    cache: ModelCache = {}
+    results = []
+    for (name, image), prompt in itertools.product(pictures, prompts):
+        started = time.perf_counter()
+        plan = plan_from_analysis(analyse(image), prompt, 16)
+        model = training_model(index, plan, [], cache)
+        piece = compose_piece(plan, model, 1, name)
+        seconds = time.perf_counter() - started
+        results.append(
+            Measured(name, prompt, review_abc(piece.abc), _bars(piece.abc), seconds, plan.mode == "minor")
+        )
+    return results
+
+
+def _share(values: list[bool]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def gates(results: list[Measured]) -> list[tuple[str, str, str, bool]]:
+    """(gate, measured, target, holds) for every gate."""
+    rates = [m.review.rates for m in results]
+    rules = [{f.rule for f in m.review.findings} for m in results]
+    ends = _share([bool(r.melody_ends_on_tonic) for r in rates])
+    bass_ends = _share([bool(r.bass_ends_on_tonic) for r in rates])
+    final_chord = _share(["cadence.final-chord" not in found for found in rules])
+    crossings = sum(float(r.untied_beat_crossings or 0) > 0 for r in rates)
+    above = sum(float(r.bass_above_melody or 0) > 0 for r in rates)
+    chord_tones = statistics.mean(float(r.strong_beat_chord_tones or 0) for r in rates)
+    roots = statistics.mean(float(r.bass_root_on_downbeats or 0) for r in rates)
+    ledger = statistics.mean(float(r.bass_notes_over_two_ledger_lines or 0) for r in rates)
+    span = statistics.mean(float(r.melody_range or 0) for r in rates)
+    repeated = statistics.mean(float(r.repeated_bars or 0) for r in rates)
+    minor = [m for m in results if m.minor]
+    leading = _share([
+        "cadence.minor-dominant" not in {f.rule for f in m.review.findings}
+        for m in minor
+    ])  # fmt: skip
+    overlap = 0.0
+    for a, b in itertools.combinations(results, 2):
+        if a.picture == b.picture:
+            continue
+        for one, other in ((a, b), (b, a)):
+            found = set(other.bars)
+            shared = sum(bar in found for bar in one.bars) / max(1, len(one.bars))
+            overlap = max(overlap, shared)
+    median = statistics.median(m.seconds for m in results)
+    low, high = CORPUS_RANGE_IQR
+    return [
+        ("melody ends on the tonic", f"{ends:.0%}", "100%", ends == 1),
+        ("bass ends on the tonic root", f"{bass_ends:.0%}", "100%", bass_ends == 1),
+        ("final chord is the tonic", f"{final_chord:.0%}", "100%", final_chord == 1),
+        ("pieces with untied beat crossings", str(crossings), "0", crossings == 0),
+        ("pieces with the bass above the melody", str(above), "0", above == 0),
+        ("strong-beat chord tones (melody)", f"{chord_tones:.1%}", "≥ 90%", chord_tones >= 0.9),
+        ("bass root on downbeats", f"{roots:.1%}", "≥ 70%", roots >= 0.7),
+        ("bass notes over 2 ledger lines", f"{ledger:.1%}", "≤ 5%", ledger <= 0.05),
+        ("melody range mean (semitones)", f"{span:.1f}", f"{low}–{high}", low <= span <= high),
+        ("bars repeated in the next bar", f"{repeated:.1%}", f"≤ {CORPUS_REPEATED_BARS:.0%}",
+         repeated <= CORPUS_REPEATED_BARS),
+        ("most bars shared by two pictures", f"{overlap:.0%}", "≤ 25%", overlap <= 0.25),
+        ("minor cadences with the raised leading tone", f"{leading:.0%} of {len(minor)}", "100%",
+         leading == 1),
+        ("compose median (s)", f"{median:.3f}", "≤ 0.5", median <= 0.5),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, default=0, help="pictures to use (0: all)")
+    args = parser.parse_args()
+    pictures = colour_fields() + scenes() + photographs()
+    if args.sample:
+        pictures = pictures[:: max(1, len(pictures) // args.sample)][: args.sample]
+    results = measure(pictures, PROMPTS)
+    print(f"{len(results)} pieces: {len(pictures)} pictures × {len(PROMPTS)} prompts")
+    print(f"{'gate':46} {'measured':>12} {'target':>10}  holds")
+    for gate, value, target, holds in gates(results):
+        print(f"{gate:46} {value:>12} {target:>10}  {'yes' if holds else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The offline composer as a musician hears it: the gates on a small sample (measured by the
+music critic), determinism, the prompt vocabulary with negation, and the motivation's
+sentences for every combination of instruments."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pictune.models.offline.analysis import analyse
+from pictune.models.offline.composer import compose_piece
+from pictune.models.offline.explanation import ensemble_sentence
+from pictune.models.offline.melody import MelodyModel
+from pictune.models.offline.plan import plan_from_analysis
+from pictune.models.offline.prompt import VOCABULARY, vocabulary
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+
+
+def plan_for(colour: tuple[int, int, int], prompt: str | None = None):
+    return plan_from_analysis(analyse(Image.new("RGB", (64, 64), colour)), prompt, 16)
+
+
+WARM = (250, 190, 70)
+
+
+def test_the_gates_hold_on_a_small_sample():
+    from bench_musicianship import gates, measure
+    from bench_offline import colour_fields, scenes
+
+    pictures = (colour_fields() + scenes())[::14]
+    results = measure(pictures, (None, "not fast, in a minor key"))
+    failed = [(gate, value, target) for gate, value, target, holds in gates(results) if not holds]
+    assert failed == []
+
+
+def test_same_plan_and_seed_give_byte_identical_music():
+    plan = plan_for(WARM)
+    first = compose_piece(plan, MelodyModel(), 7, "T").abc
+    assert compose_piece(plan, MelodyModel(), 7, "T").abc == first
+    assert compose_piece(plan, MelodyModel(), 8, "T").abc != first
+
+
+def test_the_picture_is_mixed_into_the_seed():
+    plan = plan_for(WARM)
+    other = replace(plan, fingerprint=plan.fingerprint + 1)
+    assert compose_piece(plan, MelodyModel(), 1, "T").abc != compose_piece(
+        other, MelodyModel(), 1, "T"
+    ).abc
+
+
+@pytest.mark.parametrize(
+    ("prompt", "check"),
+    [
+        ("not fast", lambda p: p.tempo_qpm <= 100),
+        ("not slow", lambda p: p.tempo_qpm >= 96),
+        ("not in a major key", lambda p: p.mode == "minor"),
+        ("not sad", lambda p: p.mode == "major"),
+        ("no drums", lambda p: not p.percussion),
+        ("not a waltz", lambda p: p.meter != "3/4"),
+    ],
+)
+def test_negations_are_honoured(prompt, check):
+    base = {"not slow": (20, 30, 70), "not a waltz": (20, 30, 70)}
+    plan = plan_for(base.get(prompt, WARM), "energetic waltz" if "waltz" in prompt else None)
+    assert check(plan_from_analysis(analyse(Image.new("RGB", (64, 64), base.get(prompt, WARM))),
+                                    ("a waltz, " if "waltz" in prompt else "") + prompt, 16))  # fmt: skip
+    assert plan is not None
+
+
+def test_a_minor_key_is_a_mode_and_a_minor_is_a_key():
+    mode_only = plan_for(WARM, "something in a minor key")
+    assert mode_only.mode == "minor" and "key" not in mode_only.overrides
+    keyed = plan_for(WARM, "in A minor")
+    assert (keyed.tonic, keyed.mode) == ("A", "minor")
+
+
+def test_every_vocabulary_word_changes_the_plan_or_is_reported():
+    for colour in (WARM, (20, 30, 70)):
+        base = plan_for(colour)
+        for word in VOCABULARY:
+            plan = plan_for(colour, word)
+            changed = replace(plan, overrides={}, unused_words=()) != replace(
+                base, overrides={}, unused_words=()
+            )
+            assert changed or word in plan.unused_words, word
+    assert {"calm", "energetic", "lullaby", "brass", "woodwinds", "choir", "angry"} <= {
+        w for w, _, _ in vocabulary()
+    }
+
+
+def test_words_that_change_nothing_are_named():
+    plan = plan_for(WARM, "a purple elephant waltz")
+    assert {"purple", "elephant"} <= set(plan.unused_words)
+    assert plan.meter == "3/4"
+
+
+@pytest.mark.parametrize(
+    ("programs", "sentence"),
+    [
+        ((0, 0, 0), "The piano plays the tune, the chords and the lowest line."),
+        ((73, 0, 42), "The flute plays the tune, the piano plays the chords and the cello plays the lowest line."),
+        ((40, 48, 48), "The violin plays the tune, and the strings play the chords and the lowest line."),
+        ((48, 48, 42), "The strings play the tune and the chords, and the cello plays the lowest line."),
+        ((42, 0, 42), "The cello plays the tune and the lowest line, and the piano plays the chords."),
+    ],
+)  # fmt: skip
+def test_instrument_sentences_are_grammatical(programs, sentence):
+    assert ensemble_sentence(*programs) == sentence
