@@ -23,12 +23,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_offline import colour_fields, scenes  # noqa: E402
-
-from pictune.models.offline.analysis import analyse  # noqa: E402
-from pictune.models.offline.composer import ModelCache, compose_piece, training_model  # noqa: E402
-from pictune.models.offline.plan import plan_from_analysis  # noqa: E402
-from pictune.music.critic import Review, review_abc  # noqa: E402
+from bench_offline import colour_fields, scenes
+from pictune.models.offline.analysis import analyse
+from pictune.models.offline.composer import ModelCache, compose_piece, training_model
+from pictune.models.offline.plan import plan_from_analysis
+from pictune.music.critic import Review, review_abc
 
 PROMPTS = (
     None,
@@ -59,7 +58,7 @@ def photographs() -> list[tuple[str, Image.Image]]:
             array = getattr(data, name)()
             if isinstance(array, tuple):  # a stereo pair: its left picture
                 array = array[0]
-        except Exception:  # noqa: BLE001 - a picture that needs the network is left out
+        except Exception:
             continue
         if array.ndim == 3 and array.shape[2] >= 3:
             found.append((name, Image.fromarray(np.asarray(array)[..., :3].astype(np.uint8))))
@@ -88,7 +87,9 @@ def _bars(abc: str) -> list[str]:
     return cleaned
 
 
-def measure(pictures: list[tuple[str, Image.Image]], prompts: tuple[str | None, ...]) -> list[Measured]:
+def measure(
+    pictures: list[tuple[str, Image.Image]], prompts: tuple[str | None, ...]
+) -> list[Measured]:
     from pictune.pipeline.indexes import ensure_builtin_index
 
     index = ensure_builtin_index()
@@ -101,7 +102,9 @@ def measure(pictures: list[tuple[str, Image.Image]], prompts: tuple[str | None, 
         piece = compose_piece(plan, model, 1, name)
         seconds = time.perf_counter() - started
         results.append(
-            Measured(name, prompt, review_abc(piece.abc), _bars(piece.abc), seconds, plan.mode == "minor")
+            Measured(
+                name, prompt, review_abc(piece.abc), _bars(piece.abc), seconds, plan.mode == "minor"
+            )
         )
     return results
 

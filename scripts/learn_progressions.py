@@ -10,6 +10,7 @@ The table is small (a few kilobytes) and ships as package data; nothing is learn
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -82,13 +83,13 @@ def main() -> None:
             if len(score.parts) != 4:  # type: ignore[attr-defined]
                 continue
             mode, degrees, stops = chorale_chords(score)
-        except Exception:  # noqa: BLE001 - a chorale music21 cannot read is skipped
+        except Exception:
             continue
         if len(degrees) < 8:
             continue
         pieces[mode] += 1
         openings[mode][degrees[0]] += 1
-        for before, after in zip(degrees, degrees[1:]):
+        for before, after in itertools.pairwise(degrees):
             if before != after:
                 transitions[mode][before][after] += 1
         for stop in sorted(stops):

@@ -170,9 +170,7 @@ class OfflineComposer:
         say("explain")
         revisions = [c for draft, changes, kept in drafts if kept for c in changes]
         names = [r.tags.get("title") or r.id for r in records]
-        text = motivation(
-            analysis, best.plan, names, revisions, best.shared_run, best.piece.notes
-        )
+        text = motivation(analysis, best.plan, names, revisions, best.shared_run, best.piece.notes)
         claims = tuple(c.to_dict() for c in check_motivation(text, best.tune.abc, best.score))
         grid = heat_grid(analysis, best.plan)
         rounds = tuple(

@@ -15,7 +15,7 @@ from typing import Any
 from pictune.abc.convert import abc_to_midi_many
 from pictune.corpus.index import CorpusIndex
 from pictune.corpus.records import MusicRecord
-from pictune.models.offline.arrangement import TEXTURES, Event, accompany, bass_notes, drums
+from pictune.models.offline.arrangement import TEXTURES, Event, accompany, drums
 from pictune.models.offline.harmony import (
     Harmony,
     Slot,
@@ -263,7 +263,11 @@ def _relation(region_pc: int, region_mode: str, plan: MusicalPlan) -> str:
     step = (region_pc - tonic_pc(plan.tonic)) % 12
     if step == 0 and region_mode == plan.mode:
         return ""
-    return {7: "dominant", 5: "subdominant"}.get(step, "relative") if region_mode == plan.mode else "relative"
+    return (
+        {7: "dominant", 5: "subdominant"}.get(step, "relative")
+        if region_mode == plan.mode
+        else "relative"
+    )
 
 
 def _spelling(bars: list[list[Slot]], bar: int) -> Any:
@@ -336,6 +340,7 @@ def write_abc(
     chord_mean = sum(p for e in chords for p in e.pitches) / max(
         1, sum(len(e.pitches) for e in chords)
     )
+    chord_clef = "treble" if chord_mean >= 60 else "bass"
     header = [
         "X:1",
         f"T:{title}",
@@ -348,7 +353,7 @@ def write_abc(
         f'V:1 name="{_instrument(plan.melody_program)}" clef=treble',
         f"%%MIDI program {plan.melody_program}",
         "%%MIDI gchordoff",  # the chord symbols are for reading; the other voices play them
-        f'V:2 name="{_instrument(plan.accompaniment_program)}" clef={"treble" if chord_mean >= 60 else "bass"}',
+        f'V:2 name="{_instrument(plan.accompaniment_program)}" clef={chord_clef}',
         f"%%MIDI program {plan.accompaniment_program}",
         f'V:3 name="{_instrument(plan.bass_program)}" clef=bass',
         f"%%MIDI program {plan.bass_program}",
@@ -365,8 +370,6 @@ def write_abc(
 
 def _instrument(program: int) -> str:
     return PROGRAM_NAMES.get(program, "instrument").title()
-
-
 
 
 def counts_summary(model: MelodyModel) -> dict[str, int]:

@@ -207,8 +207,11 @@ def _harmony_sentence(facts: dict[str, Any]) -> str:
     text += ", and the piece closes with an authentic cadence, dominant to tonic"
     regions = list(facts.get("regions", []))
     if regions:
-        where = {"relative": "the related key that shares the key signature",
-                 "dominant": "the key a fifth higher", "subdominant": "the key a fifth lower"}  # fmt: skip
+        where = {
+            "relative": "the related key that shares the key signature",
+            "dominant": "the key a fifth higher",
+            "subdominant": "the key a fifth lower",
+        }
         text += "; the contrasting phrases move to " + " and ".join(where[r] for r in regions)
         text += " and come home through the dominant"
     if facts.get("ending_bars"):

@@ -89,9 +89,9 @@ def voice_bars(events: list[Event], bar: int, beat: int, text: VoiceText) -> lis
         while at < end:
             number, onset = divmod(at, bar)
             part = min(end, (number + 1) * bar) - at
-            pieces = _pieces(onset, part, bar, beat, {t - number * bar for t in text.splits})
-            for i, (start, length) in enumerate(pieces):
-                tied = bool(event.pitches) and (i < len(pieces) - 1 or at + part < end)
+            cut = _pieces(onset, part, bar, beat, {t - number * bar for t in text.splits})
+            for i, (start, length) in enumerate(cut):
+                tied = bool(event.pitches) and (i < len(cut) - 1 or at + part < end)
                 per_bar[number].append((start, length, event.pitches, tied, number * bar + start))
             at += part
     speller = _Speller(text.key)

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
 
 from pictune.models.offline.analysis import ImageAnalysis
 
@@ -38,6 +37,8 @@ MAPPING: tuple[tuple[str, str, str, str], ...] = (
     ("form", "symmetry", "symmetric → forms with a return (AABA, ABA', ABACA), else AABB, ABAB, ABAC", "pictune heuristic"),
     ("percussion", "arousal and contrast", "energetic, high-contrast pictures get drums", "pictune heuristic"),
 )  # fmt: skip
+
+T = TypeVar("T")
 
 # Circle of fifths laid around the hue circle, starting at red (0°).
 FIFTHS_MAJOR = ("C", "G", "D", "A", "E", "B", "F#", "Db", "Ab", "Eb", "Bb", "F")
@@ -143,7 +144,7 @@ def fingerprint(analysis: ImageAnalysis) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
 
 
-def _pick(options: tuple[Any, ...], print_: int, salt: int) -> Any:
+def _pick(options: tuple[T, ...], print_: int, salt: int) -> T:
     return options[(print_ >> (salt * 4)) % len(options)]
 
 

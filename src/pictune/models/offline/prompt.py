@@ -149,11 +149,17 @@ VOCABULARY: dict[str, Word] = {
     "lively": Word("tempo", "132 a minute", _tempo(132), _not_faster_than(100)),
     "presto": Word("tempo", "176 a minute", _tempo(176), _not_faster_than(120)),
     # dances and forms of accompaniment
-    "waltz": Word("meter", "3/4 with a waltz accompaniment", _meter("3/4", "waltz"), _not_meter("3/4")),
+    "waltz": Word(
+        "meter", "3/4 with a waltz accompaniment", _meter("3/4", "waltz"), _not_meter("3/4")
+    ),
     "minuet": Word("meter", "3/4 with block chords", _meter("3/4", "hymn"), _not_meter("3/4")),
     "jig": Word("meter", "6/8", _meter("6/8"), _not_meter("6/8")),
-    "march": Word("meter", "2/4 with an oom-pah accompaniment", _meter("2/4", "march"), _not_meter("2/4")),
-    "polka": Word("meter", "2/4 with an oom-pah accompaniment", _meter("2/4", "march"), _not_meter("2/4")),
+    "march": Word(
+        "meter", "2/4 with an oom-pah accompaniment", _meter("2/4", "march"), _not_meter("2/4")
+    ),
+    "polka": Word(
+        "meter", "2/4 with an oom-pah accompaniment", _meter("2/4", "march"), _not_meter("2/4")
+    ),
     "reel": Word("meter", "4/4", _meter("4/4"), _not_meter("4/4")),
     "lullaby": Word(
         "mood",
@@ -161,10 +167,14 @@ VOCABULARY: dict[str, Word] = {
         lambda plan: {**_meter("6/8", "arpeggio")(plan), **CALM(plan), "texture": "arpeggio"},
     ),
     # mood → mode
-    **{w: Word("mode", "minor mode", _mode("minor"), _other_mode("minor"))
-       for w in ("sad", "melancholic", "gloomy", "mournful", "dark", "tragic")},
-    **{w: Word("mode", "major mode", _mode("major"), _other_mode("major"))
-       for w in ("happy", "cheerful", "joyful", "bright", "sunny", "triumphant")},
+    **{
+        w: Word("mode", "minor mode", _mode("minor"), _other_mode("minor"))
+        for w in ("sad", "melancholic", "gloomy", "mournful", "dark", "tragic")
+    },
+    **{
+        w: Word("mode", "major mode", _mode("major"), _other_mode("major"))
+        for w in ("happy", "cheerful", "joyful", "bright", "sunny", "triumphant")
+    },
     "angry": Word(
         "mood",
         "minor, fast, loud, detached, with drums",
@@ -172,33 +182,126 @@ VOCABULARY: dict[str, Word] = {
         NOT_ENERGETIC,
     ),
     # mood → tempo, dynamics, texture
-    **{w: Word("mood", "slower, soft, sustained chords, no drums", CALM, NOT_CALM)
-       for w in ("calm", "peaceful", "serene", "tranquil", "relaxed")},
-    **{w: Word("mood", "slower, soft, arpeggios, no drums", DREAMY, NOT_CALM)
-       for w in ("dreamy", "floating", "mysterious")},
-    **{w: Word("mood", "moderate, gentle, arpeggios", GENTLE, NOT_CALM)
-       for w in ("gentle", "tender", "soft", "quiet", "sweet")},
-    **{w: Word("mood", "faster, loud, strummed chords, drums", ENERGETIC, NOT_ENERGETIC)
-       for w in ("energetic", "exciting", "driving", "powerful", "upbeat", "loud")},
+    **{
+        w: Word("mood", "slower, soft, sustained chords, no drums", CALM, NOT_CALM)
+        for w in ("calm", "peaceful", "serene", "tranquil", "relaxed")
+    },
+    **{
+        w: Word("mood", "slower, soft, arpeggios, no drums", DREAMY, NOT_CALM)
+        for w in ("dreamy", "floating", "mysterious")
+    },
+    **{
+        w: Word("mood", "moderate, gentle, arpeggios", GENTLE, NOT_CALM)
+        for w in ("gentle", "tender", "soft", "quiet", "sweet")
+    },
+    **{
+        w: Word("mood", "faster, loud, strummed chords, drums", ENERGETIC, NOT_ENERGETIC)
+        for w in ("energetic", "exciting", "driving", "powerful", "upbeat", "loud")
+    },
     # accompaniment and drums
-    **{w: Word("texture", "broken chords", _set(texture="arpeggio")) for w in ("arpeggio", "arpeggios", "arpeggiated", "broken")},
-    **{w: Word("texture", "block chords on every beat", _set(texture="hymn")) for w in ("hymn", "chorale", "block")},
-    **{w: Word("texture", "sustained chords", _set(texture="pad")) for w in ("sustained", "pad", "ambient")},
+    **{
+        w: Word("texture", "broken chords", _set(texture="arpeggio"))
+        for w in ("arpeggio", "arpeggios", "arpeggiated", "broken")
+    },
+    **{
+        w: Word("texture", "block chords on every beat", _set(texture="hymn"))
+        for w in ("hymn", "chorale", "block")
+    },
+    **{
+        w: Word("texture", "sustained chords", _set(texture="pad"))
+        for w in ("sustained", "pad", "ambient")
+    },
     "strummed": Word("texture", "strummed chords", _set(texture="strummed")),
-    **{w: Word("percussion", "a drum part", _set(percussion=True), _set(percussion=False))
-       for w in ("drums", "drum", "percussion", "beat", "groove")},
+    **{
+        w: Word("percussion", "a drum part", _set(percussion=True), _set(percussion=False))
+        for w in ("drums", "drum", "percussion", "beat", "groove")
+    },
     "legato": Word("articulation", "slurred", _set(legato=True), _set(legato=False)),
     "staccato": Word("articulation", "detached", _set(legato=False), _set(legato=True)),
     # ensembles
-    **{w: Word("instruments", "melody, chords and bass for the ensemble", _ensemble(*trio))
-       for w, trio in FAMILIES.items() if w not in ("piano", "organ")},
-}  # fmt: skip
+    **{
+        w: Word("instruments", "melody, chords and bass for the ensemble", _ensemble(*trio))
+        for w, trio in FAMILIES.items()
+        if w not in ("piano", "organ")
+    },
+}
 STOPWORDS = set(
-    "a an the in on for with and or of to at by as some something piece music tune song please "
-    "make me it is be very bit little more less like that this my i want would feel feeling "
-    "sound sounds key mode time bpm solo but too so really quite rather kind sort style played "
-    "play playing using use by from into about over under one two three four write compose "
-    "written".split()
+    [
+        "a",
+        "an",
+        "the",
+        "in",
+        "on",
+        "for",
+        "with",
+        "and",
+        "or",
+        "of",
+        "to",
+        "at",
+        "by",
+        "as",
+        "some",
+        "something",
+        "piece",
+        "music",
+        "tune",
+        "song",
+        "please",
+        "make",
+        "me",
+        "it",
+        "is",
+        "be",
+        "very",
+        "bit",
+        "little",
+        "more",
+        "less",
+        "like",
+        "that",
+        "this",
+        "my",
+        "i",
+        "want",
+        "would",
+        "feel",
+        "feeling",
+        "sound",
+        "sounds",
+        "key",
+        "mode",
+        "time",
+        "bpm",
+        "solo",
+        "but",
+        "too",
+        "so",
+        "really",
+        "quite",
+        "rather",
+        "kind",
+        "sort",
+        "style",
+        "played",
+        "play",
+        "playing",
+        "using",
+        "use",
+        "by",
+        "from",
+        "into",
+        "about",
+        "over",
+        "under",
+        "one",
+        "two",
+        "three",
+        "four",
+        "write",
+        "compose",
+        "written",
+    ]
 )
 NEGATORS = {"not", "no", "without", "never", "isn't", "don't", "nor", "avoid", "neither", "non"}
 ARTICLE_FOLLOWERS = re.compile(

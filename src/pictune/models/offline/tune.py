@@ -39,9 +39,9 @@ def scale_for(chord: Chord) -> tuple[int, ...]:
     """Pitch classes the melody may use over `chord`: its region's scale, with melodic
     minor's raised sixth and seventh over a minor key's dominant (no augmented second)."""
     scale = list(SCALES["minor" if chord.region_mode == "minor" else "major"])
-    if chord.region_mode == "minor" and chord.degree in (4, 6) and chord.quality != "m":
-        if 11 in [(t - chord.region_pc) % 12 for t in chord.tones]:
-            scale[5], scale[6] = 9, 11
+    raised = 11 in [(t - chord.region_pc) % 12 for t in chord.tones]
+    if chord.region_mode == "minor" and chord.degree in (4, 6) and raised:
+        scale[5], scale[6] = 9, 11
     return tuple(sorted((chord.region_pc + s) % 12 for s in scale))
 
 
