@@ -171,8 +171,9 @@ def find_voices(score: Score, timeline: Timeline | None = None) -> Voices:
         chordal = np.unique(voices[0].time).size < voices[0].time.size
         return Voices(tuple(voices), 0, 0 if chordal else None)
     medians = [float(np.median(v.pitch)) for v in voices]
-    # The first voice carries the tune, unless it is the lowest one (a MIDI file's bass track).
-    melody = 0 if medians[0] > min(medians) else int(np.argmax(medians))
+    # The first written voice carries the tune; in a MIDI file, unless it is the lowest one
+    # (a bass track written first).
+    melody = 0 if timeline is not None or medians[0] > min(medians) else int(np.argmax(medians))
     others = [i for i in range(len(voices)) if i != melody]
     bass = min(others, key=lambda i: (medians[i], -i))
     return Voices(tuple(voices), melody, bass)
