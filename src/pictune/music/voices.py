@@ -29,6 +29,23 @@ def snap(ticks: IntArray, resolution: int) -> IntArray:
     return np.asarray(np.round(ticks / step).astype(np.int64) * step, dtype=np.int64)
 
 
+def unstagger(time: IntArray, end: IntArray, track: IntArray, resolution: int) -> IntArray:
+    """Onsets with abc2midi's chord stagger undone: it starts the notes of a chord 10 ticks
+    apart and ends them together, so notes of one track that end together and start within
+    an eighth of a beat of each other start with the first."""
+    if time.size == 0:
+        return time
+    order = np.lexsort((time, end, track))
+    t, e, k = time[order], end[order], track[order]
+    new_group = np.concatenate(([True], (e[1:] != e[:-1]) | (k[1:] != k[:-1])))
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(t.size), 0))
+    first = t[group_start]
+    merged = np.where(t - first <= resolution // 8, first, t)
+    result = np.empty_like(time)
+    result[order] = merged
+    return result
+
+
 @dataclass(frozen=True, eq=False)
 class Line:
     """One note at a time: onsets, durations and pitches, sorted by onset."""
@@ -151,8 +168,8 @@ def _voice_tracks(score: Score, timeline: Timeline | None) -> list[tuple[int, st
 
 def find_voices(score: Score, timeline: Timeline | None = None) -> Voices:
     """The pitched voices of a Score (written voices when the ABC's timeline is given)."""
-    time = snap(score.time, score.resolution)
     end = snap(score.time + score.duration, score.resolution)
+    time = snap(unstagger(score.time, end, score.track, score.resolution), score.resolution)
     voices: list[Voice] = []
     for track, label, clef, shift in _voice_tracks(score, timeline):
         info = score.tracks[track]
