@@ -300,3 +300,13 @@ def test_a_tune_of_rests_has_nothing_to_review():
 def test_unplayable_abc_raises_abc_error():
     with pytest.raises(AbcError):
         review_abc("X:1\nT:no key field\n")
+
+
+def test_a_fault_inside_a_repeat_is_reported_once():
+    result = review_abc(tune('|:"C"c2 F2|"C"e2 g2:|"C"c4|]'))
+    assert [f.bar for f in result.findings if f.rule == "harmony.strong-beat"] == [1]
+
+
+def test_chord_symbols_of_a_lower_voice_set_the_harmony():
+    abc = tune('V:1\nc2 F2|c4|]\nV:2 clef=bass\n"C"C,4|"C"C,4|]')
+    assert "harmony.strong-beat" in rules(abc)

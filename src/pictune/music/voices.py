@@ -179,9 +179,9 @@ def find_voices(score: Score, timeline: Timeline | None = None) -> Voices:
         pitch = score.pitch[mask]
         duration = np.maximum(end[mask] - time[mask], 1)
         name = label or f"voice {len(voices) + 1}"
-        voices.append(
-            Voice(name, info.program, clef or clef_for(pitch), shift, time[mask], duration, pitch)
-        )
+        if not clef:
+            clef, shift = clef_for(pitch)
+        voices.append(Voice(name, info.program, clef, shift, time[mask], duration, pitch))
     if not voices:
         return Voices((), -1, None)
     if len(voices) == 1:
