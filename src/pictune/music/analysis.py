@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -61,8 +60,12 @@ class Analysis:
         return int(self.grid.number[bar]), max(beat, 1)
 
 
-def analyse(score: Score, abc: str | Timeline | None = None) -> Analysis:
-    """Read a Score (and its ABC text, for voices, bars and chord symbols) once for every rule."""
+def analyse(score: Score, abc: str | Timeline | None = None, *, key: Key | None = None) -> Analysis:
+    """Read a Score (and its ABC text, for voices, bars and chord symbols) once for every rule.
+
+    The key is the ABC's K: field, else the Score's key signature, else estimated; a caller
+    who knows better (Bach wrote C minor with two flats) passes `key`.
+    """
     timeline = read_timeline(abc) if isinstance(abc, str) else abc
     voices = find_voices(score, timeline)
     grid: BarGrid | None = None
@@ -85,7 +88,7 @@ def analyse(score: Score, abc: str | Timeline | None = None) -> Analysis:
     return Analysis(
         score=score,
         timeline=timeline,
-        key=key_of(score, timeline.key if timeline is not None else None),
+        key=key or key_of(score, timeline.key if timeline is not None else None),
         voices=voices,
         grid=grid,
         beats=grid.beats(),
@@ -99,15 +102,3 @@ def _fits(grid: BarGrid, score: Score) -> bool:
     """The written bars, played in order, last as long as the Score (within one bar)."""
     end = int(grid.start[-1] + grid.length[-1])
     return abs(end - score.end) <= max(int(grid.length.max()), score.resolution)
-
-
-def describe(analysis: Analysis) -> dict[str, Any]:
-    """Plain facts about the reading, for reports: key, voices, harmony source."""
-    return {
-        "key": analysis.key.name,
-        "melody": analysis.melody_label,
-        "bass": analysis.bass_label,
-        "harmony": analysis.harmony.source,
-        "voices": [v.label for v in analysis.voices.voices],
-        "bars": analysis.grid.size,
-    }

@@ -115,7 +115,11 @@ def grid_from_timeline(timeline: Timeline, voice: str, resolution: int) -> BarGr
 def grid_from_score(score: Score) -> BarGrid:
     """Bars from the Score's time signatures, counted from tick 0 and numbered from 1."""
     end = max(score.end, 1)
-    changes = list(score.time_signatures) or [(0, 4, 4)]
+    latest = {
+        tick: (tick, numerator, denominator)
+        for tick, numerator, denominator in score.time_signatures
+    }
+    changes = [latest[tick] for tick in sorted(latest) if tick < end] or [(0, 4, 4)]
     if changes[0][0] > 0:
         changes.insert(0, (0, 4, 4))
     starts, lengths, beats, counts = [], [], [], []

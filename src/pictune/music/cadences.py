@@ -7,13 +7,9 @@ import numpy as np
 
 from pictune.music.analysis import Analysis
 from pictune.music.findings import Checked, Finding, Severity
-from pictune.music.keys import PITCH_NAMES, Key
+from pictune.music.keys import Key
 
 PHRASE_BARS = 4
-
-
-def _name(pitch_class: int) -> str:
-    return PITCH_NAMES[pitch_class % 12]
 
 
 def _degree_words(key: Key, pitch_class: int) -> str:
@@ -21,14 +17,14 @@ def _degree_words(key: Key, pitch_class: int) -> str:
     interval = (pitch_class - key.tonic) % 12
     words = {11: "the leading tone", 10: "the flattened seventh", 7: "the dominant"}
     if interval in words:
-        return f"{words[interval]} ({_name(pitch_class)})"
-    return _name(pitch_class)
+        return f"{words[interval]} ({key.spell(pitch_class)})"
+    return key.spell(pitch_class)
 
 
 def _final(analysis: Analysis) -> list[Finding]:
     found: list[Finding] = []
     key, melody, bass = analysis.key, analysis.melody, analysis.bass
-    tonic = _name(key.tonic)
+    tonic = key.spell(key.tonic)
     if melody.size:
         last = int(melody.pitch[-1]) % 12
         if last != key.tonic:
@@ -55,7 +51,7 @@ def _final(analysis: Analysis) -> list[Finding]:
                     bar,
                     beat,
                     analysis.bass_label,
-                    f"the bass ends on {_name(last)}, not the tonic {tonic}",
+                    f"the bass ends on {key.spell(last)}, not the tonic {tonic}",
                     f"end the bass on {tonic}",
                 )
             )
@@ -102,6 +98,7 @@ def _minor_dominant(analysis: Analysis) -> list[Finding]:
     if not minor_chord:
         return []
     bar, beat = analysis.place(int(harmony.start[before]))
+    dominant = key.spell(key.dominant)
     return [
         Finding(
             "cadence.minor-dominant",
@@ -109,9 +106,8 @@ def _minor_dominant(analysis: Analysis) -> list[Finding]:
             bar,
             beat,
             "",
-            f"the final cadence uses the minor dominant ({_name(key.dominant)}m) with "
-            f"{_name(natural)}",
-            f"raise the leading tone to {_name(raised)} ({_name(key.dominant)} major chord)",
+            f"the final cadence uses the minor dominant ({dominant}m) with {key.spell(natural)}",
+            f"raise the leading tone to {key.spell(raised)} ({dominant} major chord)",
         )
     ]
 
@@ -152,9 +148,9 @@ def _phrase_ends(analysis: Analysis) -> list[Finding]:
                     number,
                     beat,
                     analysis.melody_label,
-                    f"the phrase stops on the leading tone {_name(pitch_class)}, which does not "
-                    f"resolve",
-                    f"move it up to {_name(key.tonic)}",
+                    f"the phrase stops on the leading tone {key.spell(pitch_class)}, "
+                    "which does not resolve",
+                    f"move it up to {key.spell(key.tonic)}",
                 )
             )
         elif pitch_class not in allowed:
@@ -166,7 +162,7 @@ def _phrase_ends(analysis: Analysis) -> list[Finding]:
                     number,
                     beat,
                     analysis.melody_label,
-                    f"the phrase ends on {_name(pitch_class)}, outside the tonic and dominant "
+                    f"the phrase ends on {key.spell(pitch_class)}, outside the tonic and dominant "
                     f"chords",
                     "end phrases on a note of the tonic or dominant chord",
                 )

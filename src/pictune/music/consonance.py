@@ -7,15 +7,15 @@ import numpy as np
 
 from pictune.music.analysis import Analysis
 from pictune.music.findings import Checked, Finding, Severity
-from pictune.music.keys import PITCH_NAMES
+from pictune.music.keys import Key
 
 STEP = 2  # semitones: a resolution moves by a step
 BASS_ROOT_FLOOR = 0.5  # below this share of downbeats, the bass rarely states the harmony
 
 
-def _names(tones: frozenset[int], root: int) -> str:
+def _names(key: Key, tones: frozenset[int], root: int) -> str:
     ordered = sorted(tones, key=lambda pc: (pc - root) % 12)
-    return ", ".join(PITCH_NAMES[pc] for pc in ordered)
+    return ", ".join(key.spell(pc) for pc in ordered)
 
 
 def check_strong_beats(analysis: Analysis) -> Checked:
@@ -39,7 +39,8 @@ def check_strong_beats(analysis: Analysis) -> Checked:
             continue
         chord = harmony.chords[int(chord_index[note])]
         bar, beat = analysis.place(int(melody.time[note]))
-        name = PITCH_NAMES[int(pitch_class[note])]
+        name = analysis.key.spell(int(pitch_class[note]))
+        tones = _names(analysis.key, chord.tones, chord.root)
         found.append(
             Finding(
                 "harmony.strong-beat",
@@ -48,7 +49,7 @@ def check_strong_beats(analysis: Analysis) -> Checked:
                 beat,
                 analysis.melody_label,
                 f"the melody's {name} clashes with the {chord.name} chord",
-                f"use a chord tone ({_names(chord.tones, chord.root)}) or resolve {name} by step",
+                f"use a chord tone ({tones}) or resolve {name} by step",
             )
         )
     rate = float(in_chord[judged].mean())

@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from pictune.abc.timeline import Timeline
-from pictune.music.analysis import Analysis, analyse, describe
+from pictune.music.analysis import Analysis, analyse
 from pictune.music.cadences import check_cadences
 from pictune.music.consonance import check_bass_roots, check_strong_beats
 from pictune.music.findings import Checked, Finding, Rate, Severity
+from pictune.music.keys import Key
 from pictune.music.notation import check_beams, check_beat_crossings
 from pictune.music.repetition import check_repetition
 from pictune.music.score import Score
@@ -115,9 +116,12 @@ def _checks(analysis: Analysis) -> list[Checked]:
     return checks
 
 
-def review(score: Score, abc: str | Timeline | None = None) -> Review:
-    """Review a piece: its Score and, when there is one, its ABC text (or its read Timeline)."""
-    analysis = analyse(score, abc)
+def review(score: Score, abc: str | Timeline | None = None, *, key: Key | None = None) -> Review:
+    """Review a piece: its Score and, when there is one, its ABC text (or its read Timeline).
+
+    `key` overrides the key read from the K: field or the key signature.
+    """
+    analysis = analyse(score, abc, key=key)
     if not analysis.voices.voices:
         empty = {f.name: None for f in fields(Rates)}
         return Review((), Rates(**empty), analysis.key.name, "", "", analysis.harmony.source)
@@ -126,15 +130,16 @@ def review(score: Score, abc: str | Timeline | None = None) -> Review:
     for checked in _checks(analysis):
         findings.extend(checked.findings)
         rates.update(checked.rates)
+    # A repeated passage is played twice but written once: report each finding once.
+    findings = list(dict.fromkeys(findings))
     findings.sort(key=lambda f: (_ORDER[f.severity], f.bar, f.beat))
-    facts = describe(analysis)
     return Review(
         tuple(findings),
         Rates(**rates),  # type: ignore[arg-type]
-        facts["key"],
-        facts["melody"],
-        facts["bass"],
-        facts["harmony"],
+        analysis.key.name,
+        analysis.melody_label,
+        analysis.bass_label,
+        analysis.harmony.source,
     )
 
 

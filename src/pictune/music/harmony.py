@@ -108,25 +108,23 @@ def harmony_from_symbols(
     """
     if not timeline.chords:
         return None
-    by_bar: dict[int, list[tuple[int, Chord]]] = {}
+    # Each voice numbers its bars alike, so a symbol written in any voice is placed by the
+    # number of its bar and its offset into that bar.
+    by_number: dict[int, list[tuple[int, Chord]]] = {}
     for symbol in timeline.chords:
         chord = parse_chord_symbol(symbol.name)
         if chord is None or symbol.bar < 0:
             continue
         bar = timeline.bars[symbol.bar]
         offset = round((symbol.onset - bar.start) * 4 * resolution)
-        by_bar.setdefault(symbol.bar, []).append((offset, chord))
-    # Symbols of other voices sit in those voices' bars: place them by bar number instead.
-    numbers = {(timeline.bars[i].voice, timeline.bars[i].number): i for i in by_bar}
+        by_number.setdefault(bar.number, []).append((offset, chord))
     placed: list[tuple[int, Chord]] = []
     for index, tick in performed:
-        number = timeline.bars[index].number
-        for (_, bar_number), source in numbers.items():
-            if bar_number == number:
-                placed.extend((tick + offset, chord) for offset, chord in by_bar[source])
+        for offset, chord in by_number.get(timeline.bars[index].number, ()):
+            placed.append((tick + offset, chord))
     if not placed:
         return None
-    placed.sort(key=lambda item: item[0])
+    placed.sort(key=lambda item: item[0])  # stable: voices' symbols at one tick keep order
     start = np.array([tick for tick, _ in placed], dtype=np.int64)
     stop = np.append(start[1:], max(end, int(start[-1]) + 1))
     return Harmony(start, stop, tuple(chord for _, chord in placed), "symbols")

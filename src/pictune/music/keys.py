@@ -73,6 +73,13 @@ _MODE_WORDS = {
     "lyd": "lydian", "lydian": "lydian", "mix": "mixolydian", "mixolydian": "mixolydian",
     "loc": "locrian", "locrian": "locrian",
 }  # fmt: skip
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+# Semitones from a mode's tonic up to its relative major's tonic.
+_MODE_SHIFT = {
+    "major": 0, "minor": 3, "dorian": 10, "phrygian": 8, "lydian": 7, "mixolydian": 5,
+    "locrian": 1,
+}  # fmt: skip
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
@@ -107,8 +114,23 @@ class Key:
         return frozenset({self.dominant, (self.dominant + 4) % 12, (self.dominant + 7) % 12})
 
     @property
+    def prefers_flats(self) -> bool:
+        """Whether the key signature has flats (F major, D minor, Bb …) rather than sharps."""
+        relative_major = (self.tonic + _MODE_SHIFT.get(self.mode, 0)) % 12
+        return relative_major in (5, 10, 3, 8, 1)
+
+    def spell(self, pitch_class: int) -> str:
+        """A pitch class named as this key writes it: G# in A minor, Ab in Eb major."""
+        pitch_class %= 12
+        if pitch_class in (1, 3, 6, 8, 10):
+            if pitch_class == self.leading_tone or not self.prefers_flats:
+                return _SHARP_NAMES[pitch_class]
+            return _FLAT_NAMES[pitch_class]
+        return PITCH_NAMES[pitch_class]
+
+    @property
     def name(self) -> str:
-        return f"{PITCH_NAMES[self.tonic]} {self.mode}"
+        return f"{self.spell(self.tonic)} {self.mode}"
 
 
 def parse_key(value: str) -> Key | None:

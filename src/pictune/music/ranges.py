@@ -66,9 +66,13 @@ def ledger_lines(pitch: IntArray, clef: str, octave_shift: int = 0) -> IntArray:
     return np.asarray(below + above, dtype=np.int64)
 
 
-def clef_for(pitch: IntArray) -> str:
-    """The clef a copyist would choose for a line: bass when it mostly sits below middle C."""
-    return "bass" if pitch.size and float(np.median(pitch)) < 57 else "treble"
+def clef_for(pitch: IntArray) -> tuple[str, int]:
+    """The clef (and octave mark) a copyist would choose for a part: of treble, bass and
+    treble-8 (a tenor's clef), the one that needs the fewest ledger lines; treble on a tie."""
+    if pitch.size == 0:
+        return "treble", 0
+    choices = (("treble", 0), ("bass", 0), ("treble", -1))
+    return min(choices, key=lambda c: int(ledger_lines(pitch, c[0], c[1]).sum()))
 
 
 def pitch_name(pitch: int) -> str:

@@ -29,6 +29,23 @@ def snap(ticks: IntArray, resolution: int) -> IntArray:
     return np.asarray(np.round(ticks / step).astype(np.int64) * step, dtype=np.int64)
 
 
+def unstagger(time: IntArray, end: IntArray, track: IntArray, resolution: int) -> IntArray:
+    """Onsets with abc2midi's chord stagger undone: it starts the notes of a chord 10 ticks
+    apart and ends them together, so notes of one track that end together and start within
+    an eighth of a beat of each other start with the first."""
+    if time.size == 0:
+        return time
+    order = np.lexsort((time, end, track))
+    t, e, k = time[order], end[order], track[order]
+    new_group = np.concatenate(([True], (e[1:] != e[:-1]) | (k[1:] != k[:-1])))
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(t.size), 0))
+    first = t[group_start]
+    merged = np.where(t - first <= resolution // 8, first, t)
+    result = np.empty_like(time)
+    result[order] = merged
+    return result
+
+
 @dataclass(frozen=True, eq=False)
 class Line:
     """One note at a time: onsets, durations and pitches, sorted by onset."""
@@ -151,8 +168,8 @@ def _voice_tracks(score: Score, timeline: Timeline | None) -> list[tuple[int, st
 
 def find_voices(score: Score, timeline: Timeline | None = None) -> Voices:
     """The pitched voices of a Score (written voices when the ABC's timeline is given)."""
-    time = snap(score.time, score.resolution)
     end = snap(score.time + score.duration, score.resolution)
+    time = snap(unstagger(score.time, end, score.track, score.resolution), score.resolution)
     voices: list[Voice] = []
     for track, label, clef, shift in _voice_tracks(score, timeline):
         info = score.tracks[track]
@@ -162,17 +179,18 @@ def find_voices(score: Score, timeline: Timeline | None = None) -> Voices:
         pitch = score.pitch[mask]
         duration = np.maximum(end[mask] - time[mask], 1)
         name = label or f"voice {len(voices) + 1}"
-        voices.append(
-            Voice(name, info.program, clef or clef_for(pitch), shift, time[mask], duration, pitch)
-        )
+        if not clef:
+            clef, shift = clef_for(pitch)
+        voices.append(Voice(name, info.program, clef, shift, time[mask], duration, pitch))
     if not voices:
         return Voices((), -1, None)
     if len(voices) == 1:
         chordal = np.unique(voices[0].time).size < voices[0].time.size
         return Voices(tuple(voices), 0, 0 if chordal else None)
     medians = [float(np.median(v.pitch)) for v in voices]
-    # The first voice carries the tune, unless it is the lowest one (a MIDI file's bass track).
-    melody = 0 if medians[0] > min(medians) else int(np.argmax(medians))
+    # The first written voice carries the tune; in a MIDI file, unless it is the lowest one
+    # (a bass track written first).
+    melody = 0 if timeline is not None or medians[0] > min(medians) else int(np.argmax(medians))
     others = [i for i in range(len(voices)) if i != melody]
     bass = min(others, key=lambda i: (medians[i], -i))
     return Voices(tuple(voices), melody, bass)
