@@ -34,8 +34,12 @@ def _bass_pitch(pitch_class: int, previous: int, low: int = BASS_LOW, high: int 
     return min(options, key=lambda p: (abs(p - previous), p))
 
 
-def bass_notes(bars: list[list[Slot]], bar: int) -> list[tuple[int, int, int, Chord]]:
-    """(start, length, pitch, chord) of the bass note under each chord."""
+def bass_notes(
+    bars: list[list[Slot]], bar: int, high: int = BASS_HIGH
+) -> list[tuple[int, int, int, Chord]]:
+    """(start, length, pitch, chord) of the bass note under each chord, never above `high`
+    (a little under the melody's lowest note)."""
+    high = max(BASS_LOW + 12, min(high, BASS_HIGH))
     result: list[tuple[int, int, int, Chord]] = []
     previous = 48
     for number, slots in enumerate(bars):
@@ -43,9 +47,9 @@ def bass_notes(bars: list[list[Slot]], bar: int) -> list[tuple[int, int, int, Ch
         for slot in slots:
             chord = slot.chord
             root = chord.tones[1] if chord.quality == "dim" else chord.root
-            pitch = _bass_pitch(root, previous)
+            pitch = _bass_pitch(root, previous, BASS_LOW, high)
             if slot.start and chord.quality != "dim":
-                third = _bass_pitch(chord.tones[1], previous)
+                third = _bass_pitch(chord.tones[1], previous, BASS_LOW, high)
                 if 1 <= abs(third - previous) <= 2 < abs(pitch - previous):
                     pitch = third  # first inversion for a stepwise bass
             if final:
@@ -102,9 +106,12 @@ def accompany(
     bar: int,
     beat: int,
     melody_low: int,
+    bass_high: int = BASS_HIGH,
 ) -> tuple[list[Event], list[Event]]:
-    """The bass line and the chord part for `texture`; the last bar holds its chord."""
-    basses = bass_notes(bars, bar)
+    """The bass line (never above `bass_high`) and the chord part (close under the melody's
+    lowest note) for `texture`; the last bar holds its chord."""
+    basses = bass_notes(bars, bar, bass_high)
+    bass_high = max(BASS_LOW + 12, min(bass_high, BASS_HIGH))
     voicings = chord_voicings(bars, melody_low)
     bass: list[Event] = []
     chords: list[Event] = []
@@ -127,7 +134,7 @@ def accompany(
                     chords.append(Event(at, 4, ()))
                     chords.append(Event(at + 4, 2, voicing))
                 elif k == 0 or strong:
-                    fifth = _bass_pitch(chord.tones[2], pitch)
+                    fifth = _bass_pitch(chord.tones[2], pitch, BASS_LOW, bass_high)
                     bass.append(Event(at, beat, (pitch if k == 0 else fifth,)))
                     chords.append(Event(at, beat, ()))
                 else:

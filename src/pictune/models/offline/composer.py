@@ -151,7 +151,9 @@ def _tonic_pitch(plan: MusicalPlan) -> int:
     pc = tonic_pc(plan.tonic)
     low, high = MELODY_RANGES.get(plan.melody_program, (55, 88))
     options = [p for p in range(48, 90) if p % 12 == pc]
-    fitting = [p for p in options if p - 5 >= max(low, 57) and p + 12 <= high] or options
+    fitting = [p for p in options if p - 5 >= max(low, 57) and p + 12 <= high]
+    if not fitting:  # a narrow instrument: keep the tune above the accompaniment
+        fitting = [min(p for p in options if p - 5 >= max(low, 57))]
     return min(fitting, key=lambda p: (abs(p - (plan.melody_centre - 4)), p))
 
 
@@ -174,29 +176,30 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
         rng,
     )
     tonic = _tonic_pitch(plan)
-    low, high = tonic - 5, tonic + 12 + 2 * (plan.melody_span - 5)
-    shapes = list(CONTOURS)
-    rng.shuffle(shapes)
-    writer = MelodyWriter(
-        harmony, model, rng, bar, beat, low, high, tonic, plan.notes_per_beat, shapes
-    )
-    notes = writer.write()
+    top = MELODY_RANGES.get(plan.melody_program, (55, 88))[1]
+    low, high = tonic - 5, min(top, tonic + 9 + 2 * (plan.melody_span - 5))
     intro = intro_harmony(home, plan.mode, bar) if plan.intro else []
-    coda = (
-        coda_harmony(home, plan.mode, bar, beat, plan.cadence_colour == "plagal")
-        if plan.ending
-        else []
-    )
+    plagal = plan.cadence_colour == "plagal"
+    coda = coda_harmony(home, plan.mode, bar, beat, plagal) if plan.ending else []
     bars = intro + harmony.bars + coda
     shift = len(intro) * bar
-    melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
-    if coda:
-        melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high))
     texture = plan.texture if plan.texture in TEXTURES else "hymn"
     if texture == "waltz" and bar // beat != 3:
         texture = "march"
-    melody_low = min(n.pitch for n in melody)
-    bass, chords = accompany(texture, bars, bar, beat, melody_low)
+    # The arrangement first (the chords sit under the lowest note the tune may reach), so
+    # the tune can keep clear of parallel fifths and octaves with the bass.
+    bass, chords = accompany(texture, bars, bar, beat, low, low - 3)
+    attacks = {e.start - shift: e.pitches[0] for e in bass if e.pitches}
+    shapes = list(CONTOURS)
+    rng.shuffle(shapes)
+    writer = MelodyWriter(
+        harmony, model, rng, bar, beat, low, high, tonic, plan.notes_per_beat, shapes,
+        attacks.get,
+    )  # fmt: skip
+    notes = writer.write()
+    melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
+    if coda:
+        melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high))
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
     phrases = harmony.phrases
     facts = _facts(plan, melody, bass, harmony, len(intro), len(coda), texture, bar, beat)

@@ -67,7 +67,7 @@ class MelodyWriter:
         self.harmony, self.rng, self.bar, self.beat = harmony, rng, bar, beat
         self.low, self.high, self.tonic = low, high, tonic
         self.density, self.contours, self.bass_at = density, contours, bass_at
-        self._before: tuple[int, int | None] | None = None  # last beat note and its bass
+        self._before: tuple[int, int] | None = None  # melody and bass last struck together
         self.cells = COMPOUND_CELLS if beat == 6 else SIMPLE_CELLS
         counts: dict[int, float] = {}
         for table in model.order0.values():
@@ -133,15 +133,33 @@ class MelodyWriter:
                 w *= 1.6 if 1 <= leap <= 4 else 1.0 if leap <= 7 else 0.15 if leap <= 12 else 0.0
                 if leap == 0:
                     w *= 0.5
-            if self._before is not None and bass is not None and self._before[1] is not None:
-                moved = p != self._before[0] and bass != self._before[1]
-                same = (p - bass) % 12 == (self._before[0] - self._before[1]) % 12
-                if moved and same and (p - bass) % 12 in (0, 7):
-                    w *= 0.02  # parallel fifths or octaves with the bass
+            if self._parallel(p, bass):
+                w *= 0.01
             weights.append(w + 1e-9)
-        choice = self.rng.choices(tones, weights)[0]
-        self._before = (choice, bass)
-        return choice
+        return self.rng.choices(tones, weights)[0]
+
+    def _parallel(self, pitch: int, bass: int | None) -> bool:
+        """Would `pitch` over `bass` make parallel fifths or octaves with the last moment
+        both voices struck together?"""
+        if bass is None or self._before is None:
+            return False
+        before, under = self._before
+        up, down = pitch - before, bass - under
+        similar = up != 0 and down != 0 and (up > 0) == (down > 0)
+        interval = (pitch - bass) % 12
+        return similar and interval in (0, 7) and interval == (before - under) % 12
+
+    def _strike(self, pitch: int, time: int) -> None:
+        bass = self.bass_at(time)
+        if bass is not None:
+            self._before = (pitch, bass)
+
+    def _remember(self, number: int) -> None:
+        """The last moment in bar `number` where melody and bass strike together."""
+        for (onset, _), pitch in zip(self._rhythms[number], self._skeletons[number], strict=True):
+            bass = self.bass_at(number * self.bar + onset)
+            if pitch >= 0 and bass is not None:
+                self._before = (pitch, bass)
 
     def _nearest_tone(self, chord: Chord, pitch: float) -> int:
         return min(self._chord_tones(chord), key=lambda p: (abs(p - pitch), p))
@@ -183,6 +201,7 @@ class MelodyWriter:
                     self._skeletons[number] = pitches
                     if not self._same_as_before(number):
                         break
+                self._remember(number)
                 on_beat = [p for p in pitches if p >= 0]
                 previous = on_beat[-1] if on_beat else previous
             remembered.setdefault(phrase.letter[0], phrase)
@@ -233,18 +252,22 @@ class MelodyWriter:
                 continue
             if cadence_bar and position == 0 and final_phrase:
                 pitches.append(self.tonic)
+                self._strike(self.tonic, absolute)
                 continue
             if sequence:
-                pitches.append(
-                    self._nearest_tone(chord, self._skeletons[number - 1][position] + shift)
-                )
-                continue
+                moved = self._nearest_tone(chord, self._skeletons[number - 1][position] + shift)
+                if not self._parallel(moved, self.bass_at(absolute)):
+                    pitches.append(moved)
+                    previous = moved
+                    self._strike(moved, absolute)
+                    continue
             target = self._target(phrase, index, absolute)
             if final_phrase and offset == phrase.bars - 2 and chord.is_dominant():
                 target = (target + self.tonic) / 2  # lean towards the leading tone or 2
             stops = cadence_bar and position == len(rhythm) - 1
             pitches.append(self._skeleton_note(chord, target, previous, absolute, stops))
             previous = pitches[-1]
+            self._strike(pitches[-1], absolute)
         return pitches
 
     def _fill(self) -> list[Note]:
