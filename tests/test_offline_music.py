@@ -28,13 +28,16 @@ def plan_for(colour: tuple[int, int, int], prompt: str | None = None):
 WARM = (250, 190, 70)
 
 
-def test_the_gates_hold_on_a_small_sample():
-    from bench_musicianship import gates, measure
+def test_the_gates_hold_on_a_small_sample(small_index_folder):
+    from bench_musicianship import corpus_reference, gates, measure
     from bench_offline import colour_fields, scenes
+    from pictune.corpus import CorpusIndex
 
-    pictures = (colour_fields() + scenes())[::14]
-    results = measure(pictures, (None, "not fast, in a minor key"))
-    failed = [(gate, value, target) for gate, value, target, holds in gates(results) if not holds]
+    pictures = (colour_fields() + scenes())[::11]
+    prompts = (None, "not fast, in a minor key", "energetic, with drums")
+    results = measure(pictures, prompts, CorpusIndex(small_index_folder))
+    corpus = corpus_reference(120)
+    failed = [(g, value, target) for g, value, target, holds in gates(results, corpus) if not holds]
     assert failed == []
 
 
@@ -124,3 +127,10 @@ def test_words_that_change_nothing_are_named():
 )
 def test_instrument_sentences_are_grammatical(programs, sentence):
     assert ensemble_sentence(*programs) == sentence
+
+
+def test_the_readme_publishes_every_vocabulary_word():
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    table = readme[readme.index("| aspect | words |") :].split("\n\n")[0]
+    missing = [word for word in VOCABULARY if word not in table]
+    assert missing == []

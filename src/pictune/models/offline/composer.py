@@ -15,7 +15,15 @@ from typing import Any
 from pictune.abc.convert import abc_to_midi_many
 from pictune.corpus.index import CorpusIndex
 from pictune.corpus.records import MusicRecord
-from pictune.models.offline.arrangement import TEXTURES, Event, accompany, drums
+from pictune.models.offline.arrangement import (
+    HAT,
+    KICK,
+    SNARE,
+    TEXTURES,
+    Event,
+    accompany,
+    drums,
+)
 from pictune.models.offline.harmony import (
     Harmony,
     Slot,
@@ -131,6 +139,7 @@ def _learn(model: MelodyModel, lines: list[TuneLine], plan: MusicalPlan, weight:
 
 
 DYNAMICS = ("p", "mp", "mf", "f")
+DRUM_STAFF = (("F", KICK), ("c", SNARE), ("g", HAT))
 
 
 def _letters(plan: MusicalPlan) -> list[str]:
@@ -194,12 +203,12 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
     rng.shuffle(shapes)
     writer = MelodyWriter(
         harmony, model, rng, bar, beat, low, high, tonic, plan.notes_per_beat, shapes,
-        attacks.get,
+        attacks.get, bool(coda),
     )  # fmt: skip
     notes = writer.write()
     melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
     if coda:
-        melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high))
+        melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high, rng))
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
     phrases = harmony.phrases
     facts = _facts(plan, melody, bass, harmony, len(intro), len(coda), texture, bar, beat)
@@ -217,15 +226,26 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
     )
 
 
-def _coda_melody(coda: list[list[Slot]], start: int, tonic: int, low: int, high: int) -> list[Note]:
-    """Two closing bars: a chord tone of the approach chord falling to the tonic, then the
-    tonic held."""
+def _coda_melody(
+    coda: list[list[Slot]], start: int, tonic: int, low: int, high: int, rng: random.Random
+) -> list[Note]:
+    """Two closing bars: one or two chord tones of the approach chord (drawn from those a
+    little above the tonic), the tonic under the tonic chord, then the tonic held."""
     notes = []
     first = coda[0]
     for slot in first:
+        if slot.start:
+            notes.append(Note(start + slot.start, slot.length, tonic, True))
+            continue
         tones = [p for p in range(low, high + 1) if p % 12 in slot.chord.tones]
-        pitch = min(tones, key=lambda p: (abs(p - (tonic + 2)), p)) if slot.start == 0 else tonic
-        notes.append(Note(start + slot.start, slot.length, pitch, True))
+        near = sorted(tones, key=lambda p: (abs(p - (tonic + 3)), p))[:3]
+        halves = slot.length % 2 == 0 and slot.length >= 8 and rng.random() < 0.5
+        lengths = [slot.length // 2] * 2 if halves else [slot.length]
+        pitches = sorted(rng.sample(near, len(lengths)), reverse=True)
+        at = start
+        for length, pitch in zip(lengths, pitches, strict=True):
+            notes.append(Note(at, length, pitch, True))
+            at += length
     bar = sum(s.length for s in first)
     notes.append(Note(start + bar, bar, tonic, True))
     return notes
@@ -362,8 +382,16 @@ def write_abc(
         f"%%MIDI program {plan.bass_program}",
     ]
     if percussion:
+        # Drums are written on the percussion staff's lines (bass drum F, snare c, hi-hat g,
+        # in C so no key signature alters them) and mapped to their General MIDI keys.
         header += ['V:4 name="Drums" clef=perc', "%%MIDI channel 10"]
-        voices.append(("4", voice_bars(percussion, bar, beat, VoiceText(key, lambda t: key))))
+        header += [f"%%MIDI drummap {name} {key_}" for name, key_ in DRUM_STAFF]
+        plain = Key("C", "major")
+        shown = {KICK: 65, SNARE: 72, HAT: 79}
+        written = [Event(e.start, e.length, tuple(shown[p] for p in e.pitches)) for e in percussion]
+        drum_bars = voice_bars(written, bar, beat, VoiceText(plain, lambda t: plain))
+        drum_bars[0] = "[K:C clef=perc] " + drum_bars[0]
+        voices.append(("4", drum_bars))
     _ = total
     body = []
     for name, voice in voices:

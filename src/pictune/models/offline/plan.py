@@ -27,7 +27,7 @@ MAPPING: tuple[tuple[str, str, str, str], ...] = (
     ("tempo", "arousal = 0.4·saturation + 0.3·brightness + 0.3·contrast", "quarter notes a minute = 56 + 110·arousal", "Palmer et al. 2013"),
     ("key", "hue of the dominant colour", "hue circle laid on the circle of fifths", "convention (Scriabin)"),
     ("register", "brightness", "melody centre from G4 (dark) to E5 (bright)", "Marks 1987; Collier & Hubbard 2004"),
-    ("density", "edge density and texture", "notes per beat 1 (smooth) … 2.5 (busy)", "Spence 2011"),
+    ("density", "edge density and texture", "notes per beat 1.3 (smooth) … 2.3 (busy)", "Spence 2011"),
     ("meter", "symmetry, complexity, warmth", "calm asymmetric → 3/4; lively warm → 6/8; else 4/4", "pictune heuristic"),
     ("dynamics", "contrast and arousal", "p … f; wider contrast, wider dynamic range", "Spence 2011"),
     ("articulation", "edge sharpness", "sharp edges → detached; soft → slurred", "Spence 2011"),
@@ -216,7 +216,7 @@ def plan_from_analysis(
     if major in NEAREST_WRITTEN:
         major = NEAREST_WRITTEN[major][print_ % 2]
     tonic = major if mode == "major" else RELATIVE_MINOR[major]
-    density = 1.0 + 1.2 * min(1.0, 0.6 * analysis.edge_density * 5 + 0.4 * analysis.texture)
+    density = 1.3 + 1.0 * min(1.0, 0.6 * analysis.edge_density * 5 + 0.4 * analysis.texture)
     if analysis.symmetry < 0.55 and arousal < 0.45:
         meter = "3/4"
     elif analysis.warmth > 0.2 and arousal >= 0.55:

@@ -3,8 +3,9 @@
 Rhythm first (cells within each beat, chosen by the plan's note density and the durations
 the melody model learned), then a skeleton of chord tones on every beat following a contour
 planned per phrase, then the notes between the beats as passing and neighbour tones in the
-region's scale. Phrases that return copy their material; the second bar of a phrase is often
-the first bar's motif in sequence; no bar is repeated note for note in the next one."""
+region's scale. Phrases that return copy their material (the last return varies all but
+its first bar); the second bar of a phrase is often the first bar's motif in sequence; no
+bar is repeated note for note in the next one."""
 
 from __future__ import annotations
 
@@ -63,10 +64,12 @@ class MelodyWriter:
         density: float,
         contours: list[str],
         bass_at: Callable[[int], int | None] = lambda time: None,
+        ending: bool = False,
     ) -> None:
         self.harmony, self.rng, self.bar, self.beat = harmony, rng, bar, beat
         self.low, self.high, self.tonic = low, high, tonic
         self.density, self.contours, self.bass_at = density, contours, bass_at
+        self.ending = ending  # an ending follows: the last bar of the tune leads into it
         self._before: tuple[int, int] | None = None  # melody and bass last struck together
         self.cells = COMPOUND_CELLS if beat == 6 else SIMPLE_CELLS
         counts: dict[int, float] = {}
@@ -95,7 +98,7 @@ class MelodyWriter:
         while onset < self.bar:
             beat_index = onset // self.beat
             long_ok = self.beat == 4 and beat_index % 2 == 0 and beat_index + 1 < beats
-            if long_ok and self.rng.random() < 0.35 / max(self.density, 0.6):
+            if long_ok and self.rng.random() < 0.25 / max(self.density, 0.6):
                 notes.append((onset, 2 * self.beat))
                 onset += 2 * self.beat
                 continue
@@ -105,13 +108,17 @@ class MelodyWriter:
         return notes
 
     def cadence_rhythm(self, final: bool) -> list[tuple[int, int]]:
-        """The cadence note on the downbeat, held (the final one for the whole bar); a
-        half-way cadence in three or four beats leaves its last beat for a chord tone leading
-        on."""
+        """The cadence note on the downbeat, held (the final one for the whole bar, unless
+        an ending follows); otherwise the last beat leads on: one chord tone in three or four
+        beats, a beat's worth of notes in two."""
         beats = self.bar // self.beat
-        if final or beats < 3:
+        if (final and not self.ending) or beats < 2:
             return [(0, self.bar)]
-        return [(0, self.bar - self.beat), (self.bar - self.beat, self.beat)]
+        last = self.bar - self.beat
+        if beats >= 3:
+            return [(0, last), (last, self.beat)]
+        cell = self._cell()
+        return [(0, last)] + [(last + sum(cell[:i]), d) for i, d in enumerate(cell)]
 
     # -- pitches -----------------------------------------------------------------------------
 
@@ -188,7 +195,8 @@ class MelodyWriter:
                     same_chords = [s.chord for s in self.harmony.bars[earlier]] == [
                         s.chord for s in self.harmony.bars[number]
                     ]
-                    if same_chords and (phrase.letter == source.letter or offset == 0):
+                    exact = phrase.letter == source.letter and index != last
+                    if same_chords and (exact or offset == 0):
                         copy_from = earlier
                 for attempt in range(6):
                     if copy_from is not None and attempt == 0:
@@ -264,7 +272,7 @@ class MelodyWriter:
             target = self._target(phrase, index, absolute)
             if final_phrase and offset == phrase.bars - 2 and chord.is_dominant():
                 target = (target + self.tonic) / 2  # lean towards the leading tone or 2
-            stops = cadence_bar and position == len(rhythm) - 1
+            stops = cadence_bar and onset >= self.bar - self.beat
             pitches.append(self._skeleton_note(chord, target, previous, absolute, stops))
             previous = pitches[-1]
             self._strike(pitches[-1], absolute)
