@@ -109,16 +109,17 @@ class MelodyWriter:
 
     def cadence_rhythm(self, final: bool) -> list[tuple[int, int]]:
         """The cadence note on the downbeat, held (the final one for the whole bar, unless
-        an ending follows); otherwise the last beat leads on: one chord tone in three or four
-        beats, a beat's worth of notes in two."""
+        an ending follows); otherwise the last beat or two lead on."""
         beats = self.bar // self.beat
         if (final and not self.ending) or beats < 2:
             return [(0, self.bar)]
-        last = self.bar - self.beat
-        if beats >= 3:
-            return [(0, last), (last, self.beat)]
-        cell = self._cell()
-        return [(0, last)] + [(last + sum(cell[:i]), d) for i, d in enumerate(cell)]
+        lead = 2 if beats >= 4 and self.rng.random() < 0.5 else 1
+        held = self.bar - lead * self.beat
+        notes = [(0, held)]
+        for at in range(held, self.bar, self.beat):
+            cell = self._cell() if beats < 3 or self.rng.random() < 0.5 else (self.beat,)
+            notes += [(at + sum(cell[:i]), d) for i, d in enumerate(cell)]
+        return notes
 
     # -- pitches -----------------------------------------------------------------------------
 
