@@ -24,6 +24,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_offline import colour_fields, scenes
+from pictune.corpus import CorpusIndex
 from pictune.models.offline.analysis import analyse
 from pictune.models.offline.composer import ModelCache, compose_piece, training_model
 from pictune.models.offline.plan import plan_from_analysis
@@ -111,11 +112,16 @@ def _bars(abc: str) -> list[str]:
 
 
 def measure(
-    pictures: list[tuple[str, Image.Image]], prompts: tuple[str | None, ...]
+    pictures: list[tuple[str, Image.Image]],
+    prompts: tuple[str | None, ...],
+    index: CorpusIndex | None = None,
 ) -> list[Measured]:
-    from pictune.pipeline.indexes import ensure_builtin_index
+    """Compose and review a piece for every picture and prompt (seed 1, 16 bars); the melody
+    model learns from `index` (default: the builtin corpus)."""
+    if index is None:
+        from pictune.pipeline.indexes import ensure_builtin_index
 
-    index = ensure_builtin_index()
+        index = ensure_builtin_index()
     cache: ModelCache = {}
     results = []
     for (name, image), prompt in itertools.product(pictures, prompts):

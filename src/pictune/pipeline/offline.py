@@ -38,6 +38,7 @@ from pictune.models.offline.revise import revise_plan
 from pictune.music.metrics import Metrics, compute_metrics
 from pictune.music.novelty import COPY_RUN, Line, copied_run, melody_notes
 from pictune.music.score import Score
+from pictune.music.yardsticks import melody_metrics
 from pictune.pipeline.config import Settings
 from pictune.pipeline.feedback import Range, distance, reference_ranges
 from pictune.pipeline.record import (
@@ -221,7 +222,7 @@ class OfflineComposer:
                 raise AbcError(f"the composer wrote invalid ABC: {tune.validation.errors[0]}")
             score = Score.from_midi(tune.validation.midi)
             shared = copied_run(melody_notes(score), reference_lines)
-            metrics = compute_metrics(score)
+            metrics = melody_metrics(score, piece.abc)  # like with like: melodies
             penalty = 1.0 if shared is not None and shared >= COPY_RUN else 0.0
             draft = _Draft(
                 plan, piece, tune, tune.validation.midi, score, metrics, shared, attempt + 1,

@@ -186,7 +186,7 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
     )
     tonic = _tonic_pitch(plan)
     top = MELODY_RANGES.get(plan.melody_program, (55, 88))[1]
-    low, high = tonic - 5, min(top, tonic + 9 + 2 * (plan.melody_span - 5))
+    low, high = tonic - 5, min(top, tonic + 11 + 2 * (plan.melody_span - 5))
     intro = intro_harmony(home, plan.mode, bar) if plan.intro else []
     plagal = plan.cadence_colour == "plagal"
     coda = coda_harmony(home, plan.mode, bar, beat, plagal) if plan.ending else []

@@ -51,10 +51,14 @@ def motivation(
         f"{'slurred' if plan.legato else 'detached'}.",
         f"With symmetry {analysis.symmetry:.2f} and complexity {analysis.complexity:.2f} the "
         f"piece is in {plan.meter} with {_article(plan.form)} {plan.form} form; contrast "
-        f"{analysis.contrast:.2f} gives a {plan.dynamic} dynamic.",
+        f"{analysis.contrast:.2f} sets the dynamics at {plan.dynamic}.",
         _harmony_sentence(facts),
         ensemble_sentence(plan.melody_program, plan.accompaniment_program, plan.bass_program)
-        + f" They were chosen for a {warmth}, {light} picture.",
+        + (
+            " Your prompt chose them."
+            if "instruments" in plan.overrides
+            else f" They were chosen for a {warmth}, {light} picture."
+        ),
         _texture_sentence(facts.get("texture", plan.texture), plan.percussion),
     ]
     sentences = [s for s in sentences if s]
@@ -186,11 +190,11 @@ def _register_sentence(plan: MusicalPlan, facts: dict[str, Any]) -> str:
         return "Brightness sets the register: brighter pictures, higher melodies."
     low, high = int(facts["melody_low"]), int(facts["melody_high"])
     middle = (low + high) / 2
-    where = "high" if middle >= 74 else "middle" if middle >= 64 else "lower"
+    where = "high" if middle >= 74 else "in the middle" if middle >= 64 else "fairly low"
+    span = "an octave" if high - low == 12 else f"{high - low} semitones"
     return (
-        f"Brightness sets the register (brighter pictures, higher melodies): the tune lies in "
-        f"a {where} register, from {_pitch_name(low)} to {_pitch_name(high)}, "
-        f"{high - low} semitones."
+        f"Brightness sets the register (brighter pictures, higher melodies): the tune lies "
+        f"{where}, from {_pitch_name(low)} to {_pitch_name(high)}, spanning {span}."
     )
 
 

@@ -356,7 +356,7 @@ def apply_words(plan: MusicalPlan, prompt: str) -> MusicalPlan:
         nonlocal current
         effective = {k: v for k, v in update.items() if getattr(current, k) != v}
         if not effective:
-            unused.append(word)
+            unused.append(f"{word} (already so)" if update else word)
             return
         changes.update(effective)
         current = replace(current, **effective)
