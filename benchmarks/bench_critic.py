@@ -71,12 +71,13 @@ def review_tunes(tunes: list[CorpusTune]) -> list[Review]:
 def musicxml_score(path: Path) -> Score | None:
     """A music21 MusicXML work as a Score, its pickup shifted so bar lines fall on the grid."""
     from music21 import converter, midi
+    from music21.exceptions21 import Music21Exception
 
-    stream = converter.parse(str(path))
     try:
-        data = midi.translate.streamToMidiFile(stream).writestr()
-        score = Score.from_midi(data)
-    except (PictuneError, ValueError, KeyError, AttributeError, IndexError):
+        stream = converter.parse(str(path))
+        score = Score.from_midi(midi.translate.streamToMidiFile(stream).writestr())
+    except (PictuneError, Music21Exception) as exc:  # e.g. repeats music21 cannot expand
+        print(f"skipped {path.name}: {exc}", file=sys.stderr)
         return None
     parts = stream.parts
     measures = parts[0].getElementsByClass("Measure") if parts else []

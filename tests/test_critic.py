@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -310,3 +312,22 @@ def test_a_fault_inside_a_repeat_is_reported_once():
 def test_chord_symbols_of_a_lower_voice_set_the_harmony():
     abc = tune('V:1\nc2 F2|c4|]\nV:2 clef=bass\n"C"C,4|"C"C,4|]')
     assert "harmony.strong-beat" in rules(abc)
+
+
+def test_every_rule_the_critic_emits_is_listed_with_a_description():
+    import pictune.music.cadences as cadences
+    import pictune.music.consonance as consonance
+    import pictune.music.notation as notation
+    import pictune.music.repetition as repetition
+    import pictune.music.voicing as voicing
+    from pictune.music import RULES
+
+    sources = "".join(
+        Path(str(module.__file__)).read_text("utf-8")
+        for module in (cadences, consonance, notation, repetition, voicing)
+    )
+    emitted = set(
+        re.findall(r'"((?:cadence|harmony|voices|notation|repetition)\.[a-z-]+)"', sources)
+    )
+    emitted |= {"voices.parallel-fifths", "voices.parallel-octaves"}  # built from the interval
+    assert emitted == set(RULES)

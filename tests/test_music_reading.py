@@ -8,7 +8,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from pictune.abc.timeline import Meter, expand_parts, read_meter, read_timeline
+from pictune.abc.timeline import (
+    TICKS_PER_WHOLE,
+    Meter,
+    expand_parts,
+    read_meter,
+    read_timeline,
+)
 from pictune.music import is_multi_voice, melody_metrics
 from pictune.music.analysis import analyse
 from pictune.music.harmony import parse_chord_symbol
@@ -32,14 +38,14 @@ def test_timeline_numbers_a_pickup_bar_zero_and_aligns_it_to_its_end():
     timeline = read_timeline(JIG)
     pickup = timeline.bars[0]
     assert pickup.number == 0 and pickup.pickup
-    assert pickup.downbeat == Fraction(1, 8) - Fraction(3, 4)
+    assert pickup.downbeat == (Fraction(1, 8) - Fraction(3, 4)) * TICKS_PER_WHOLE
     assert [bar.number for bar in timeline.bars] == [0, 1, 2, 3, 4]
 
 
 def test_timeline_reads_ties_broken_rhythm_and_endings():
     timeline = read_timeline(JIG)
     b, c = timeline.notes[3], timeline.notes[4]
-    assert (b.duration, c.duration) == (Fraction(3, 16), Fraction(1, 16))
+    assert (b.duration, c.duration) == (TICKS_PER_WHOLE * 3 // 16, TICKS_PER_WHOLE // 16)
     assert timeline.notes[6].tied and not timeline.notes[7].tied
     assert [bar.ending for bar in timeline.bars] == [None, None, None, 1, 2]
     assert timeline.bars[1].start_repeat and timeline.bars[3].end_repeat
@@ -72,7 +78,7 @@ def test_beams_are_broken_by_spaces_and_long_notes_but_not_backquotes():
 
 def test_chord_symbols_are_placed_and_annotations_ignored():
     timeline = read_timeline('X:1\nM:4/4\nL:1/4\nK:C\n"C"c "^loud"d "G7"e f|]\n')
-    assert [(c.name, c.onset) for c in timeline.chords] == [("C", 0), ("G7", Fraction(1, 2))]
+    assert [(c.name, c.onset) for c in timeline.chords] == [("C", 0), ("G7", TICKS_PER_WHOLE // 2)]
 
 
 def test_voices_leave_out_the_tracks_abc2midi_makes_from_chord_symbols():

@@ -6,7 +6,7 @@ It reads ABC only through the `abc` layer and never calls a model.
 
 from pictune.music.audio import find_soundfont, render_wav, synthesize, write_wav
 from pictune.music.critic import Rates, Review, review, review_abc
-from pictune.music.findings import Finding, Severity
+from pictune.music.findings import RULES, Finding, Severity
 from pictune.music.metrics import REFINEMENT_METRICS, Metrics, compute_metrics
 from pictune.music.musicxml import to_musicxml
 from pictune.music.score import Score, Track
@@ -15,6 +15,7 @@ from pictune.music.yardsticks import is_multi_voice, melody_metrics, melody_scor
 
 __all__ = [
     "REFINEMENT_METRICS",
+    "RULES",
     "Finding",
     "Metrics",
     "Rates",
