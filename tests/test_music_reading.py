@@ -163,3 +163,18 @@ def test_a_lead_sheet_is_a_single_line_and_a_duet_is_not():
     assert not is_multi_voice(Score.from_abc(lead), lead)
     assert is_multi_voice(Score.from_abc(duet), duet)
     assert is_multi_voice(Score.from_abc(chords), chords)
+
+
+def test_occasional_double_stops_do_not_make_a_bass():
+    abc = "X:1\nM:4/4\nL:1/4\nK:D\nd e f g|a b a g|f e d c|[Fd]4|]\n"
+    voices = find_voices(Score.from_abc(abc), read_timeline(abc))
+    assert voices.bass is None and voices.is_single_line
+
+
+def test_text_bars_that_do_not_fit_the_score_give_way_to_the_scores_bars():
+    written = "X:1\nM:4/4\nL:1/4\nK:C\nc d e f|g a b c'|]\n"
+    played = "X:1\nM:4/4\nL:1/4\nK:C\nc d e f|g a b c'|c' b a g|f e d c|]\n"
+    grid = analyse(Score.from_abc(played), written).grid
+    assert list(grid.text_bar) == [-1, -1, -1, -1] and list(grid.number) == [1, 2, 3, 4]
+    fitting = analyse(Score.from_abc(written), written).grid
+    assert list(fitting.text_bar) == [0, 1]
