@@ -331,3 +331,10 @@ def test_every_rule_the_critic_emits_is_listed_with_a_description():
     )
     emitted |= {"voices.parallel-fifths", "voices.parallel-octaves"}  # built from the interval
     assert emitted == set(RULES)
+
+
+def test_fixes_name_every_place_of_the_same_fault_on_one_line():
+    abc = tune("A B2 c|A B2 c|A B2 c|A B2 c|A B2 c|d4|]", meter="2/4", unit="1/8")
+    [line] = [fix for fix in review_abc(abc).fixes() if "runs across" in fix]
+    assert line.startswith("bar 1, beat 1; bar 2, beat 1; bar 3, beat 1; bar 4, beat 1 and 1 more")
+    assert line.count("split it at the beat") == 1

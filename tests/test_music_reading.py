@@ -15,7 +15,7 @@ from pictune.abc.timeline import (
     read_meter,
     read_timeline,
 )
-from pictune.music import is_multi_voice, melody_metrics
+from pictune.music import bass_metrics, is_multi_voice, melody_metrics
 from pictune.music.analysis import analyse
 from pictune.music.harmony import parse_chord_symbol
 from pictune.music.keys import Key, parse_key
@@ -178,3 +178,11 @@ def test_text_bars_that_do_not_fit_the_score_give_way_to_the_scores_bars():
     assert list(grid.text_bar) == [-1, -1, -1, -1] and list(grid.number) == [1, 2, 3, 4]
     fitting = analyse(Score.from_abc(written), written).grid
     assert list(fitting.text_bar) == [0, 1]
+
+
+def test_bass_metrics_measure_the_bass_alone_and_a_single_line_has_none():
+    duet = "X:1\nM:4/4\nL:1/4\nK:C\nV:1\nc d e f|g4|]\nV:2 clef=bass\nC,2 E,2|G,,4|]\n"
+    bass = bass_metrics(Score.from_abc(duet), duet)
+    assert bass is not None and bass.pitch_range == 9 and bass.n_pitches_used == 3
+    single = "X:1\nM:4/4\nL:1/4\nK:C\nc d e f|g4|]\n"
+    assert bass_metrics(Score.from_abc(single), single) is None

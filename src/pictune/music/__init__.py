@@ -11,7 +11,7 @@ from pictune.music.metrics import REFINEMENT_METRICS, Metrics, compute_metrics
 from pictune.music.musicxml import to_musicxml
 from pictune.music.score import Score, Track
 from pictune.music.sheet import render_svg
-from pictune.music.yardsticks import is_multi_voice, melody_metrics, melody_score
+from pictune.music.yardsticks import bass_metrics, is_multi_voice, melody_metrics, melody_score
 
 __all__ = [
     "REFINEMENT_METRICS",
@@ -23,6 +23,7 @@ __all__ = [
     "Score",
     "Severity",
     "Track",
+    "bass_metrics",
     "compute_metrics",
     "find_soundfont",
     "is_multi_voice",
