@@ -338,3 +338,14 @@ def test_fixes_name_every_place_of_the_same_fault_on_one_line():
     [line] = [fix for fix in review_abc(abc).fixes() if "runs across" in fix]
     assert line.startswith("bar 1, beat 1; bar 2, beat 1; bar 3, beat 1; bar 4, beat 1 and 1 more")
     assert line.count("split it at the beat") == 1
+
+
+def test_minor_key_half_way_cadence_needs_the_leading_tone_too():
+    phrase = '"Am"A2 c2|"Dm"d2 f2|"Em"e2 G2|"Am"A4|'
+    [found] = findings(
+        tune(phrase + '"Am"c2 e2|"Dm"f2 d2|"E"e2 ^G2|"Am"A4|]', key="Am"), "cadence.minor-dominant"
+    )
+    assert found.bar == 3
+    assert "cadence.minor-dominant" not in rules(
+        tune('"Am"A2 c2|"Em"e2 G2|"Dm"d2 f2|"Am"A4|]', key="Am")
+    )
