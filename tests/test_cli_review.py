@@ -64,3 +64,9 @@ def test_review_of_bad_input_is_a_one_line_error(tmp_path, content, message):
 def test_review_of_a_missing_file_exits_two():
     result = runner.invoke(app, ["abc", "review", "/no/such/tune.abc"])
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_review_reads_standard_input():
+    result = runner.invoke(app, ["abc", "review", "-", "--json"], input=ENDS_ON_LEADING_TONE)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["findings"][0]["rule"] == "cadence.final-melody"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -310,3 +312,40 @@ def test_a_fault_inside_a_repeat_is_reported_once():
 def test_chord_symbols_of_a_lower_voice_set_the_harmony():
     abc = tune('V:1\nc2 F2|c4|]\nV:2 clef=bass\n"C"C,4|"C"C,4|]')
     assert "harmony.strong-beat" in rules(abc)
+
+
+def test_every_rule_the_critic_emits_is_listed_with_a_description():
+    import pictune.music.cadences as cadences
+    import pictune.music.consonance as consonance
+    import pictune.music.notation as notation
+    import pictune.music.repetition as repetition
+    import pictune.music.voicing as voicing
+    from pictune.music import RULES
+
+    sources = "".join(
+        Path(str(module.__file__)).read_text("utf-8")
+        for module in (cadences, consonance, notation, repetition, voicing)
+    )
+    emitted = set(
+        re.findall(r'"((?:cadence|harmony|voices|notation|repetition)\.[a-z-]+)"', sources)
+    )
+    emitted |= {"voices.parallel-fifths", "voices.parallel-octaves"}  # built from the interval
+    assert emitted == set(RULES)
+
+
+def test_fixes_name_every_place_of_the_same_fault_on_one_line():
+    abc = tune("A B2 c|A B2 c|A B2 c|A B2 c|A B2 c|d4|]", meter="2/4", unit="1/8")
+    [line] = [fix for fix in review_abc(abc).fixes() if "runs across" in fix]
+    assert line.startswith("bar 1, beat 1; bar 2, beat 1; bar 3, beat 1; bar 4, beat 1 and 1 more")
+    assert line.count("split it at the beat") == 1
+
+
+def test_minor_key_half_way_cadence_needs_the_leading_tone_too():
+    phrase = '"Am"A2 c2|"Dm"d2 f2|"Em"e2 G2|"Am"A4|'
+    [found] = findings(
+        tune(phrase + '"Am"c2 e2|"Dm"f2 d2|"E"e2 ^G2|"Am"A4|]', key="Am"), "cadence.minor-dominant"
+    )
+    assert found.bar == 3
+    assert "cadence.minor-dominant" not in rules(
+        tune('"Am"A2 c2|"Em"e2 G2|"Dm"d2 f2|"Am"A4|]', key="Am")
+    )

@@ -8,8 +8,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from pictune.abc.timeline import Meter, expand_parts, read_meter, read_timeline
-from pictune.music import is_multi_voice, melody_metrics
+from pictune.abc.timeline import (
+    TICKS_PER_WHOLE,
+    Meter,
+    expand_parts,
+    read_meter,
+    read_timeline,
+)
+from pictune.music import bass_metrics, is_multi_voice, melody_metrics
 from pictune.music.analysis import analyse
 from pictune.music.harmony import parse_chord_symbol
 from pictune.music.keys import Key, parse_key
@@ -32,14 +38,14 @@ def test_timeline_numbers_a_pickup_bar_zero_and_aligns_it_to_its_end():
     timeline = read_timeline(JIG)
     pickup = timeline.bars[0]
     assert pickup.number == 0 and pickup.pickup
-    assert pickup.downbeat == Fraction(1, 8) - Fraction(3, 4)
+    assert pickup.downbeat == (Fraction(1, 8) - Fraction(3, 4)) * TICKS_PER_WHOLE
     assert [bar.number for bar in timeline.bars] == [0, 1, 2, 3, 4]
 
 
 def test_timeline_reads_ties_broken_rhythm_and_endings():
     timeline = read_timeline(JIG)
     b, c = timeline.notes[3], timeline.notes[4]
-    assert (b.duration, c.duration) == (Fraction(3, 16), Fraction(1, 16))
+    assert (b.duration, c.duration) == (TICKS_PER_WHOLE * 3 // 16, TICKS_PER_WHOLE // 16)
     assert timeline.notes[6].tied and not timeline.notes[7].tied
     assert [bar.ending for bar in timeline.bars] == [None, None, None, 1, 2]
     assert timeline.bars[1].start_repeat and timeline.bars[3].end_repeat
@@ -72,7 +78,7 @@ def test_beams_are_broken_by_spaces_and_long_notes_but_not_backquotes():
 
 def test_chord_symbols_are_placed_and_annotations_ignored():
     timeline = read_timeline('X:1\nM:4/4\nL:1/4\nK:C\n"C"c "^loud"d "G7"e f|]\n')
-    assert [(c.name, c.onset) for c in timeline.chords] == [("C", 0), ("G7", Fraction(1, 2))]
+    assert [(c.name, c.onset) for c in timeline.chords] == [("C", 0), ("G7", TICKS_PER_WHOLE // 2)]
 
 
 def test_voices_leave_out_the_tracks_abc2midi_makes_from_chord_symbols():
@@ -157,3 +163,26 @@ def test_a_lead_sheet_is_a_single_line_and_a_duet_is_not():
     assert not is_multi_voice(Score.from_abc(lead), lead)
     assert is_multi_voice(Score.from_abc(duet), duet)
     assert is_multi_voice(Score.from_abc(chords), chords)
+
+
+def test_occasional_double_stops_do_not_make_a_bass():
+    abc = "X:1\nM:4/4\nL:1/4\nK:D\nd e f g|a b a g|f e d c|[Fd]4|]\n"
+    voices = find_voices(Score.from_abc(abc), read_timeline(abc))
+    assert voices.bass is None and voices.is_single_line
+
+
+def test_text_bars_that_do_not_fit_the_score_give_way_to_the_scores_bars():
+    written = "X:1\nM:4/4\nL:1/4\nK:C\nc d e f|g a b c'|]\n"
+    played = "X:1\nM:4/4\nL:1/4\nK:C\nc d e f|g a b c'|c' b a g|f e d c|]\n"
+    grid = analyse(Score.from_abc(played), written).grid
+    assert list(grid.text_bar) == [-1, -1, -1, -1] and list(grid.number) == [1, 2, 3, 4]
+    fitting = analyse(Score.from_abc(written), written).grid
+    assert list(fitting.text_bar) == [0, 1]
+
+
+def test_bass_metrics_measure_the_bass_alone_and_a_single_line_has_none():
+    duet = "X:1\nM:4/4\nL:1/4\nK:C\nV:1\nc d e f|g4|]\nV:2 clef=bass\nC,2 E,2|G,,4|]\n"
+    bass = bass_metrics(Score.from_abc(duet), duet)
+    assert bass is not None and bass.pitch_range == 9 and bass.n_pitches_used == 3
+    single = "X:1\nM:4/4\nL:1/4\nK:C\nc d e f|g4|]\n"
+    assert bass_metrics(Score.from_abc(single), single) is None

@@ -1,8 +1,9 @@
 """Where each written note, chord symbol and bar of a tune falls in time, read from the text.
 
 MIDI loses what a reader of the score sees: ties, beams, chord symbols, clefs and the bars as
-written. This walker keeps them. Times are exact fractions of a whole note from the start of
-the text as written (repeats not expanded); `performed_bars` gives the order in which
+written. This walker keeps them. Times are whole numbers of timeline ticks
+(`TICKS_PER_WHOLE` to a whole note, enough for every tuplet and dotted length exactly) from the
+start of the text as written (repeats not expanded); `performed_bars` gives the order in which
 abc2midi plays the bars, so text facts can be placed on a Score's time line.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import lru_cache
 
 from pictune.abc.text import FIELD_LINE, header_end, strip_comment
 from pictune.abc.tokens import default_unit, parse_unit, tokenize_line
@@ -21,7 +23,18 @@ _NAME = re.compile(r'(?:name|nm)\s*=\s*"?([^"]*)"?')
 _PROGRAM = re.compile(r"^%%MIDI\s+program\s+(?:\d+\s+)?(\d+)")
 _CHORD_NAME = re.compile(r"^[A-G][#b]?[^\s]*$")
 _TUPLET_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
-_QUARTER = Fraction(1, 4)
+TICKS_PER_WHOLE = 2**10 * 3**2 * 5**2 * 7  # 1,612,800: divisible by every usual tuplet
+_QUARTER = TICKS_PER_WHOLE // 4
+
+
+def to_ticks(length: Fraction) -> int:
+    """Timeline ticks of a length in whole notes (rounded where a tuplet is unusual)."""
+    return round(length * TICKS_PER_WHOLE)
+
+
+@lru_cache(maxsize=1024)
+def _note_ticks(multiple: Fraction, unit: Fraction, factor: Fraction) -> int:
+    return to_ticks(multiple * unit * factor)
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,14 @@ class Meter:
     @property
     def beats(self) -> int:
         return max(1, round(self.bar / self.beat))
+
+    @property
+    def bar_ticks(self) -> int:
+        return to_ticks(self.bar)
+
+    @property
+    def beat_ticks(self) -> int:
+        return to_ticks(self.beat)
 
     def __str__(self) -> str:
         return f"{self.numerator}/{self.denominator}"
@@ -91,8 +112,8 @@ class WrittenNote:
 
     voice: str
     bar: int
-    onset: Fraction  # whole notes from the start of the text
-    duration: Fraction
+    onset: int  # timeline ticks from the start of the text
+    duration: int
     is_rest: bool
     tied: bool  # a tie follows it
     beam: int  # notes sharing a number are beamed together (-1: not beamable)
@@ -106,7 +127,7 @@ class ChordSymbol:
 
     voice: str
     bar: int
-    onset: Fraction
+    onset: int  # timeline ticks
     name: str
 
 
@@ -116,8 +137,8 @@ class WrittenBar:
 
     voice: str
     number: int  # as a reader counts: a pickup bar is 0, the first full bar 1
-    start: Fraction
-    length: Fraction
+    start: int  # timeline ticks
+    length: int
     meter: Meter | None
     pickup: bool
     start_repeat: bool
@@ -127,10 +148,10 @@ class WrittenBar:
     part: str = ""  # the body's P: part this bar belongs to
 
     @property
-    def downbeat(self) -> Fraction:
+    def downbeat(self) -> int:
         """Where beat 1 falls: a pickup bar is aligned to its end."""
         if self.pickup and self.meter is not None:
-            return self.start + self.length - self.meter.bar
+            return self.start + self.length - self.meter.bar_ticks
         return self.start
 
 
@@ -151,8 +172,8 @@ class Timeline:
         """Indices (into `bars`) of one voice's bars, in text order."""
         return [i for i, bar in enumerate(self.bars) if bar.voice == voice]
 
-    def performed_bars(self, voice: str) -> list[tuple[int, Fraction]]:
-        """(bar index, start in performed whole notes) in the order abc2midi plays them.
+    def performed_bars(self, voice: str) -> list[tuple[int, int]]:
+        """(bar index, start in performed timeline ticks) in the order abc2midi plays them.
 
         `|: … :|` plays twice; first and second endings are taken on their pass; a header
         `P:ABA` plays the body's parts in that order.
@@ -164,8 +185,8 @@ class Timeline:
             for i in indices:
                 by_part.setdefault(self.bars[i].part, []).append(i)
             sections = [by_part[letter] for letter in self.parts if letter in by_part]
-        order: list[tuple[int, Fraction]] = []
-        position = Fraction(0)
+        order: list[tuple[int, int]] = []
+        position = 0
         for section in sections:
             for index in _play(self.bars, section):
                 order.append((index, position))
@@ -215,15 +236,17 @@ class _Voice:
     clef: str = "treble"
     octave_shift: int = 0
     program: int | None = None
-    position: Fraction = Fraction(0)
-    bar_start: Fraction = Fraction(0)
+    position: int = 0
+    bar_start: int = 0
     bar_line: int = 0
     bar_has_content: bool = False
     opening: str = ""  # the bar line that opened the current bar
     part: str = ""
     beam: int = 0
     chords: int = 0
-    notes: list[WrittenNote] = field(default_factory=list)
+    # Notes as [bar (in this voice), onset, duration, rest, tied, beam, line, column]: made
+    # into records once, at the end.
+    notes: list[list[int | bool]] = field(default_factory=list)
     bars: list[WrittenBar] = field(default_factory=list)
 
 
@@ -236,7 +259,7 @@ class _Walker:
         self.order: list[str] = []
         self.current = self._voice("1")
         self.current_id = "1"
-        self.chords: list[tuple[str, Fraction, str]] = []
+        self.chords: list[tuple[str, int, int, str]] = []  # voice, bar in voice, onset, name
         self.tuplet_left, self.tuplet_factor = 0, Fraction(1)
         self.broken_next = Fraction(1)
         self.in_grace = self.in_chord = False
@@ -286,28 +309,20 @@ class _Walker:
 
     def _sound(self, token_line: int, column: int, multiple: Fraction, rest: bool) -> None:
         voice = self.current
-        duration = multiple * self.unit * self.broken_next
+        factor = self.broken_next
         self.broken_next = Fraction(1)
         if self.tuplet_left > 0:
-            duration *= self.tuplet_factor
+            factor *= self.tuplet_factor
             self.tuplet_left -= 1
+        duration = _note_ticks(multiple, self.unit, factor)
         beamable = not rest and duration < _QUARTER
         if not beamable:
             self._new_beam()
         if not voice.bar_has_content:
             voice.bar_line = token_line
+        beam = voice.beam if beamable else -1
         voice.notes.append(
-            WrittenNote(
-                self.current_id,
-                len(voice.bars),
-                voice.position,
-                duration,
-                rest,
-                False,
-                voice.beam if beamable else -1,
-                token_line,
-                column,
-            )
+            [len(voice.bars), voice.position, duration, rest, False, beam, token_line, column]
         )
         if not beamable:
             self._new_beam()
@@ -321,15 +336,16 @@ class _Walker:
         last = voice.notes[-1]
         shorter = Fraction(1, 2 ** len(text))
         first, second = (2 - shorter, shorter) if text[0] == ">" else (shorter, 2 - shorter)
-        voice.notes[-1] = replace(last, duration=last.duration * first)
-        voice.position += last.duration * (first - 1)
+        longer = int(last[2]) * first.numerator // first.denominator
+        voice.position += longer - int(last[2])
+        last[2] = longer
         self.broken_next = second
 
     def _tie(self) -> None:
         if self.in_chord:
             self.chord_tied = True
         elif self.current.notes:
-            self.current.notes[-1] = replace(self.current.notes[-1], tied=True)
+            self.current.notes[-1][4] = True
 
     def close_bar(self, text: str, line: int) -> None:
         voice = self.current
@@ -371,7 +387,7 @@ class _Walker:
         elif kind == "measure_rest":
             count = int(text[1:] or 1)
             bar = self.meter.bar if self.meter else Fraction(1)
-            self._sound(line, column, bar * count / self.unit, True)
+            self._sound(line, column, bar * count / self.unit, True)  # in units, like notes
         elif kind == "chord_open":
             self.in_chord, self.chord_first, self.chord_tied = True, None, False
             self.chord_column = column
@@ -401,13 +417,15 @@ class _Walker:
         elif kind == "annotation":
             name = text.strip('"')
             if _CHORD_NAME.match(name):
-                self.chords.append((self.current_id, self.current.position, name))
+                voice = self.current
+                self.chords.append((self.current_id, len(voice.bars), voice.position, name))
                 self.current.chords += 1
 
     def finish(self, key: str, gchords_off: bool, parts: str) -> Timeline:
         bars: list[WrittenBar] = []
         notes: list[WrittenNote] = []
         infos = []
+        offsets: dict[str, int] = {}
         for voice_id in self.order:
             voice = self.voices[voice_id]
             self.current, self.current_id = voice, voice_id
@@ -415,18 +433,31 @@ class _Walker:
                 self.close_bar("|]", voice.bar_line)
             if not voice.bars and not voice.notes:
                 continue
-            offset = len(bars)
+            offset = offsets[voice_id] = len(bars)
             first = voice.bars[0] if voice.bars else None
             pickup = bool(
                 first
                 and first.meter is not None
-                and first.length < first.meter.bar
+                and first.length < first.meter.bar_ticks
                 and len(voice.bars) > 1
             )
             for index, bar in enumerate(voice.bars):
                 number = index if pickup else index + 1
                 bars.append(replace(bar, number=number, pickup=pickup and index == 0))
-            notes.extend(replace(n, bar=n.bar + offset) for n in voice.notes)
+            for bar_index, onset, duration, rest, tied, beam, line, column in voice.notes:
+                notes.append(
+                    WrittenNote(
+                        voice_id,
+                        offset + int(bar_index),
+                        int(onset),
+                        int(duration),
+                        bool(rest),
+                        bool(tied),
+                        int(beam),
+                        int(line),
+                        int(column),
+                    )
+                )
             infos.append(
                 VoiceInfo(
                     voice_id,
@@ -438,8 +469,10 @@ class _Walker:
                 )
             )
         chords = []
-        for voice_id, onset, name in self.chords:
-            chords.append(ChordSymbol(voice_id, _bar_at(bars, voice_id, onset), onset, name))
+        for voice_id, bar_index, onset, name in self.chords:
+            in_voice = len(self.voices[voice_id].bars)
+            where = offsets[voice_id] + min(bar_index, in_voice - 1) if voice_id in offsets else -1
+            chords.append(ChordSymbol(voice_id, where, onset, name))
         return Timeline(
             tuple(infos),
             tuple(notes),
@@ -450,14 +483,6 @@ class _Walker:
             gchords_off,
             parts,
         )
-
-
-def _bar_at(bars: list[WrittenBar], voice: str, onset: Fraction) -> int:
-    found = -1
-    for index, bar in enumerate(bars):
-        if bar.voice == voice and bar.start <= onset:
-            found = index
-    return found
 
 
 def read_timeline(text: str) -> Timeline:

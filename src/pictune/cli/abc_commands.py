@@ -9,7 +9,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pictune.abc import abc_to_midi, extract, midi_to_abc, midi_to_score, repair, validate
+from pictune.abc import (
+    abc_to_midi,
+    decode_abc,
+    extract,
+    midi_to_abc,
+    midi_to_score,
+    repair,
+    validate,
+)
 from pictune.cli.output import (
     console,
     err_console,
@@ -19,7 +27,7 @@ from pictune.cli.output import (
     read_input,
     read_text,
 )
-from pictune.errors import AbcError
+from pictune.errors import AbcError, InputError
 from pictune.music.audio import render_wav
 from pictune.music.critic import Review, review
 from pictune.music.musicxml import to_musicxml
@@ -186,10 +194,12 @@ def review_command(
     """A musician's review: findings at a bar and beat, and the rates; advice, so exit 0."""
 
     def run() -> Review:
-        data = read_input(file)
+        data = read_input(file)  # read once: '-' is standard input
         if data.startswith(b"MThd"):
             return review(Score.from_midi(data))
-        text = read_text(file)
+        if not data.strip():
+            raise InputError(f"{file} is empty")
+        text = decode_abc(data)
         return review(Score.from_abc(text), text)
 
     result = guarded(run)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pictune.abc.timeline import Timeline, read_timeline
+from pictune.abc.timeline import TICKS_PER_WHOLE, Timeline, read_timeline
 from pictune.music.bars import BarGrid, Beats, grid_from_score, grid_from_timeline
 from pictune.music.harmony import Harmony, harmony_from_symbols, infer_harmony
 from pictune.music.keys import Key, key_of
 from pictune.music.score import Score
-from pictune.music.voices import Line, Voices, find_voices
+from pictune.music.voices import Line, Voices, find_voices, snap
 
 IntArray = npt.NDArray[np.int64]
 
@@ -73,7 +73,7 @@ def analyse(score: Score, abc: str | Timeline | None = None, *, key: Key | None 
     if timeline is not None and timeline.voices:
         first = timeline.voices[0].id
         grid = grid_from_timeline(timeline, first, score.resolution)
-        if grid is not None and not _fits(grid, score):
+        if grid is not None and not _fits(grid, score, timeline, voices):
             grid = None  # the text's bars do not match what abc2midi played
         if grid is not None:
             performed = [(int(i), int(t)) for i, t in zip(grid.text_bar, grid.start, strict=True)]
@@ -98,7 +98,34 @@ def analyse(score: Score, abc: str | Timeline | None = None, *, key: Key | None 
     )
 
 
-def _fits(grid: BarGrid, score: Score) -> bool:
-    """The written bars, played in order, last as long as the Score (within one bar)."""
+ALIGNED_SHARE = 0.9  # of written onsets found in the Score for the text's bars to be trusted
+
+
+def _fits(grid: BarGrid, score: Score, timeline: Timeline, voices: Voices) -> bool:
+    """The written bars, played in order, put the first voice's notes where abc2midi played
+    them: the performed length matches the Score's (within a bar) and nine in ten written
+    onsets (ties and grace notes aside) are onsets of the melody in the Score."""
     end = int(grid.start[-1] + grid.length[-1])
-    return abs(end - score.end) <= max(int(grid.length.max()), score.resolution)
+    if abs(end - score.end) > max(int(grid.length.max()), score.resolution):
+        return False
+    melody = voices.melody_voice
+    if melody is None or voices.melody != 0:
+        return True
+    first = timeline.voices[0].id
+    offsets: dict[int, list[int]] = {}
+    tied = False
+    for note in timeline.notes:
+        if note.voice != first:
+            continue
+        if not note.is_rest and not tied:
+            offsets.setdefault(note.bar, []).append(note.onset - timeline.bars[note.bar].start)
+        tied = note.tied
+    written = [
+        int(start) + round(offset * 4 * score.resolution / TICKS_PER_WHOLE)
+        for bar, start in zip(grid.text_bar, grid.start, strict=True)
+        for offset in offsets.get(int(bar), ())
+    ]
+    if not written:
+        return True
+    found = np.isin(snap(np.array(written, dtype=np.int64), score.resolution), melody.time)
+    return float(found.mean()) >= ALIGNED_SHARE

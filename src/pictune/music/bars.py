@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-from pictune.abc.timeline import Meter, Timeline
+from pictune.abc.timeline import TICKS_PER_WHOLE, Meter, Timeline
 from pictune.music.score import Score
 
 IntArray = npt.NDArray[np.int64]
@@ -79,12 +79,13 @@ class BarGrid:
 
 
 def _ticks(value: Fraction, resolution: int) -> int:
+    """Score ticks of a length in whole notes."""
     return round(value * 4 * resolution)
 
 
-def _meter_parts(meter: Meter | None) -> tuple[Fraction, Fraction]:
-    meter = meter or Meter(4, 4)
-    return meter.bar, meter.beat
+def _from_timeline(ticks: int, resolution: int) -> int:
+    """Score ticks of a length in timeline ticks."""
+    return round(ticks * 4 * resolution / TICKS_PER_WHOLE)
 
 
 def grid_from_timeline(timeline: Timeline, voice: str, resolution: int) -> BarGrid | None:
@@ -95,15 +96,15 @@ def grid_from_timeline(timeline: Timeline, voice: str, resolution: int) -> BarGr
     rows = []
     for index, position in performed:
         bar = timeline.bars[index]
-        bar_length, beat = _meter_parts(bar.meter)
+        meter = bar.meter or Meter(4, 4)
         downbeat = position + (bar.downbeat - bar.start)
         rows.append(
             (
-                _ticks(position, resolution),
-                _ticks(downbeat, resolution),
-                _ticks(bar.length, resolution),
-                _ticks(beat, resolution),
-                max(1, round(bar_length / beat)),
+                _from_timeline(position, resolution),
+                _from_timeline(downbeat, resolution),
+                _from_timeline(bar.length, resolution),
+                _ticks(meter.beat, resolution),
+                meter.beats,
                 bar.number,
                 index,
             )

@@ -77,39 +77,45 @@ def _final(analysis: Analysis) -> list[Finding]:
 
 
 def _minor_dominant(analysis: Analysis) -> list[Finding]:
-    """In a minor key, the dominant chord before the final tonic carries the raised seventh."""
-    key, harmony = analysis.key, analysis.harmony
-    if key.mode != "minor" or harmony.size < 2 or not analysis.melody.size:
+    """In a minor key, a cadence's dominant chord carries the raised seventh (harmonic
+    minor's V): checked wherever the dominant goes to the tonic in a phrase's last bar."""
+    key, harmony, grid = analysis.key, analysis.harmony, analysis.grid
+    if key.mode != "minor" or harmony.size < 2:
         return []
-    final = int(harmony.index_at(analysis.melody.time[-1:])[0])
-    if final < 1 or harmony.chords[final].root != key.tonic:
-        return []
-    before = final - 1
-    while before > 0 and harmony.chords[before].root == key.tonic:
-        before -= 1
-    chord = harmony.chords[before]
-    if chord.root != key.dominant:
-        return []
+    roots = harmony.roots()
+    bars = grid.bar_of(harmony.start)
+    numbers = grid.number[bars]
+    cadence_bar = (numbers % PHRASE_BARS == 0) | (bars == grid.size - 1)
+    arrivals = np.flatnonzero(
+        (roots[1:] == key.tonic) & (roots[:-1] == key.dominant) & cadence_bar[1:]
+    )
     natural, raised = (key.tonic + 10) % 12, key.leading_tone
-    sounding = _pitch_classes(analysis, int(harmony.start[before]), int(harmony.end[before]))
-    minor_chord = natural in chord.tones and raised not in chord.tones
-    if harmony.source == "inferred":
-        minor_chord = natural in sounding and raised not in sounding
-    if not minor_chord:
-        return []
-    bar, beat = analysis.place(int(harmony.start[before]))
     dominant = key.spell(key.dominant)
-    return [
-        Finding(
-            "cadence.minor-dominant",
-            Severity.WARNING,
-            bar,
-            beat,
-            "",
-            f"the final cadence uses the minor dominant ({dominant}m) with {key.spell(natural)}",
-            f"raise the leading tone to {key.spell(raised)} ({dominant} major chord)",
+    found: list[Finding] = []
+    for arrival in arrivals:
+        last = int(arrival)
+        first = last
+        while first > 0 and roots[first - 1] == key.dominant:
+            first -= 1
+        if harmony.source == "symbols":
+            tones = set().union(*(harmony.chords[i].tones for i in range(first, last + 1)))
+        else:
+            tones = _pitch_classes(analysis, int(harmony.start[first]), int(harmony.end[last]))
+        if natural not in tones or raised in tones:
+            continue
+        bar, beat = analysis.place(int(harmony.start[first]))
+        found.append(
+            Finding(
+                "cadence.minor-dominant",
+                Severity.WARNING,
+                bar,
+                beat,
+                "",
+                f"the cadence uses the minor dominant ({dominant}m) with {key.spell(natural)}",
+                f"raise the leading tone to {key.spell(raised)} ({dominant} major chord)",
+            )
         )
-    ]
+    return found
 
 
 def _pitch_classes(analysis: Analysis, start: int, end: int) -> set[int]:

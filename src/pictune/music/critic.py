@@ -74,18 +74,15 @@ class Review:
         return sum(f.severity is severity for f in self.findings)
 
     def fixes(self, limit: int = 12, minimum: Severity = Severity.WARNING) -> list[str]:
-        """Concrete one-line fixes, worst first, one per rule and bar, at most `limit`."""
+        """Concrete one-line fixes, worst first, at most `limit`: findings that say the same
+        thing in several places share one line ('bar 1, beat 2; bar 5, beat 2 (Horn): …')."""
         allowed = _ORDER[minimum]
-        lines: list[str] = []
-        seen: set[tuple[str, int]] = set()
+        groups: dict[tuple[str, str, str, str], list[Finding]] = {}
         for finding in self.findings:
-            if _ORDER[finding.severity] > allowed or (finding.rule, finding.bar) in seen:
-                continue
-            seen.add((finding.rule, finding.bar))
-            lines.append(finding.fix())
-            if len(lines) >= limit:
-                break
-        return lines
+            if _ORDER[finding.severity] <= allowed:
+                key = (finding.rule, finding.voice, finding.message, finding.advice)
+                groups.setdefault(key, []).append(finding)
+        return [_joined(group) for group in list(groups.values())[:limit]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +94,24 @@ class Review:
             "rates": self.rates.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+MAX_PLACES = 4  # places named on one line of fixes
+
+
+def _joined(group: list[Finding]) -> str:
+    """One line for findings that differ only in place."""
+    places = list(dict.fromkeys(f.place for f in group if f.place))
+    if len(places) < 2:
+        return group[0].fix()
+    first = group[0]
+    where = "; ".join(places[:MAX_PLACES])
+    if len(places) > MAX_PLACES:
+        where += f" and {len(places) - MAX_PLACES} more places"
+    if first.voice:
+        where += f" ({first.voice})"
+    text = f"{first.message}; {first.advice}" if first.advice else first.message
+    return f"{where}: {text}"
 
 
 def _checks(analysis: Analysis) -> list[Checked]:

@@ -25,6 +25,29 @@ class Severity(str, Enum):
 
 _WEIGHTS = {Severity.ERROR: 3.0, Severity.WARNING: 1.0, Severity.NOTE: 0.25}
 
+# Every rule the critic applies, by id, with what it objects to.
+RULES = {
+    "cadence.final-melody": "the melody's last note is not the tonic",
+    "cadence.final-bass": "the bass's last note is not the tonic",
+    "cadence.final-chord": "the last chord is not the tonic chord",
+    "cadence.minor-dominant": "a minor key's final cadence uses the minor v (no leading tone)",
+    "cadence.leading-tone": "a phrase stops on the leading tone without resolving it",
+    "cadence.phrase-end": "a phrase ends outside the tonic and dominant chords",
+    "harmony.strong-beat": "a melody note on a strong beat is not in the chord, unresolved",
+    "harmony.bass-root": "the bass rarely has the chord's root on downbeats",
+    "voices.crossing": "the bass sounds above the melody",
+    "voices.unison": "the accompaniment doubles the melody in unison",
+    "voices.instrument-range": "a part goes outside its instrument's range",
+    "voices.ledger-lines": "a part sits far off its clef's staff",
+    "voices.parallel-fifths": "melody and bass move in parallel fifths",
+    "voices.parallel-octaves": "melody and bass move in parallel octaves",
+    "notation.beat-crossing": "a note starting off the beat runs across the next beat untied",
+    "notation.beaming": "a beam hides a beat",
+    "notation.unbeamed": "short notes are written apart instead of beamed",
+    "repetition.bar": "a bar repeats the previous bar note for note",
+    "repetition.phrase": "a four-bar phrase repeats the previous one note for note",
+}
+
 
 @dataclass(frozen=True)
 class Finding:

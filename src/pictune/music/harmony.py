@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pictune.abc.timeline import Timeline
+from pictune.abc.timeline import TICKS_PER_WHOLE, Timeline
 from pictune.music.bars import BarGrid
 from pictune.music.keys import PITCH_NAMES
 from pictune.music.voices import Voices
@@ -116,7 +116,7 @@ def harmony_from_symbols(
         if chord is None or symbol.bar < 0:
             continue
         bar = timeline.bars[symbol.bar]
-        offset = round((symbol.onset - bar.start) * 4 * resolution)
+        offset = round((symbol.onset - bar.start) * 4 * resolution / TICKS_PER_WHOLE)
         by_number.setdefault(bar.number, []).append((offset, chord))
     placed: list[tuple[int, Chord]] = []
     for index, tick in performed:

@@ -20,6 +20,7 @@ from pictune.music.score import Score
 
 IntArray = npt.NDArray[np.int64]
 GRID_PER_BEAT = 24  # snapping grid: 1/24 of a quarter note covers sixteenth-note triplets
+CHORDAL_SHARE = 0.3  # of a single voice's onsets in chords, for it to carry its own bass
 GCHORD_TRACKS = 2  # abc2midi plays a voice's chord symbols as a bass track and a chord track
 
 
@@ -185,7 +186,9 @@ def find_voices(score: Score, timeline: Timeline | None = None) -> Voices:
     if not voices:
         return Voices((), -1, None)
     if len(voices) == 1:
-        chordal = np.unique(voices[0].time).size < voices[0].time.size
+        # A fiddler's occasional double stop is not a bass line; a part in chords is.
+        onsets, counts = np.unique(voices[0].time, return_counts=True)
+        chordal = onsets.size > 0 and float((counts > 1).mean()) >= CHORDAL_SHARE
         return Voices(tuple(voices), 0, 0 if chordal else None)
     medians = [float(np.median(v.pitch)) for v in voices]
     # The first written voice carries the tune; in a MIDI file, unless it is the lowest one

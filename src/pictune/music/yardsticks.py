@@ -19,20 +19,18 @@ def _voices(score: Score, abc: str | Timeline | None) -> Voices:
     return find_voices(score, timeline)
 
 
-def melody_score(score: Score, abc: str | Timeline | None = None) -> Score:
-    """A Score holding only the melody voice (its top line when one voice carries everything).
-
-    With the ABC text, abc2midi's chord-symbol accompaniment tracks are not mistaken for voices.
-    """
-    voices = _voices(score, abc)
-    voice = voices.melody_voice
+def _line_score(score: Score, voices: Voices, role: str) -> Score:
+    """A Score holding only the melody (or bass) voice; in a voice that carries both, its top
+    (or bottom) line."""
+    index = voices.melody if role == "melody" else voices.bass
+    voice = voices.voices[index] if index is not None and index >= 0 else None
     if voice is None:
         empty = np.zeros(0, np.int64)
         return replace(
             score, time=empty, duration=empty, pitch=empty, velocity=empty, track=empty, tracks=()
         )
     if voices.bass == voices.melody:
-        line = voice.top_line()
+        line = voice.top_line() if role == "melody" else voice.bottom_line(only_chords=True)
         time, duration, pitch = line.time, line.duration, line.pitch
     else:
         order = np.lexsort((voice.pitch, voice.time))
@@ -48,10 +46,27 @@ def melody_score(score: Score, abc: str | Timeline | None = None) -> Score:
     )
 
 
+def melody_score(score: Score, abc: str | Timeline | None = None) -> Score:
+    """A Score holding only the melody voice (its top line when one voice carries everything).
+
+    With the ABC text, abc2midi's chord-symbol accompaniment tracks are not mistaken for voices.
+    """
+    return _line_score(score, _voices(score, abc), "melody")
+
+
 def melody_metrics(score: Score, abc: str | Timeline | None = None) -> Metrics:
     """The metrics (`pictune.music.metrics`) of the melody voice alone, to set beside corpus
     melodies."""
     return compute_metrics(melody_score(score, abc))
+
+
+def bass_metrics(score: Score, abc: str | Timeline | None = None) -> Metrics | None:
+    """The metrics of the bass voice alone (to set beside bass lines); None for a single
+    line."""
+    voices = _voices(score, abc)
+    if voices.bass is None:
+        return None
+    return compute_metrics(_line_score(score, voices, "bass"))
 
 
 def is_multi_voice(score: Score, abc: str | Timeline | None = None) -> bool:
