@@ -209,6 +209,17 @@ def main() -> None:
     print(f"{'gate':46} {'measured':>12} {'target':>10}  holds")
     for gate, value, target, holds in gates(results, corpus):
         print(f"{gate:46} {value:>12} {target:>10}  {'yes' if holds else 'NO'}")
+    print("\nShare of pieces with at least one finding, per critic rule (advice, not gates)")
+    for rule, count in sorted(rule_counts(results).items()):
+        print(f"{rule:46} {count / len(results):>12.2f}")
+
+
+def rule_counts(results: list[Measured]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for measured in results:
+        for rule in {f.rule for f in measured.review.findings}:
+            counts[rule] = counts.get(rule, 0) + 1
+    return counts
 
 
 if __name__ == "__main__":
