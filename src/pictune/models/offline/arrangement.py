@@ -80,8 +80,8 @@ def _voicings(chord: Chord, low: int, high: int) -> list[tuple[int, ...]]:
 
 def chord_voicings(bars: list[list[Slot]], melody_low: int) -> list[tuple[int, ...]]:
     """A close triad per chord slot, under the melody, moving as little as it can."""
-    high = max(59, melody_low - 1)
-    low = max(BASS_HIGH - 5, high - 11)
+    high = max(57, melody_low - 1)
+    low = high - 11  # an octave under the melody: every close triad fits
     previous: tuple[int, ...] | None = None
     result = []
     for slots in bars:

@@ -237,7 +237,9 @@ def _coda_melody(
         if slot.start:
             notes.append(Note(start + slot.start, slot.length, tonic, True))
             continue
-        tones = [p for p in range(low, high + 1) if p % 12 in slot.chord.tones]
+        # Not the approach chord's root: over the bass's root falling to the tonic, that
+        # would be parallel octaves.
+        tones = [p for p in range(low, high + 1) if p % 12 in slot.chord.tones[1:]]
         near = sorted(tones, key=lambda p: (abs(p - (tonic + 3)), p))[:3]
         halves = slot.length % 2 == 0 and slot.length >= 8 and rng.random() < 0.5
         lengths = [slot.length // 2] * 2 if halves else [slot.length]
