@@ -127,11 +127,19 @@ class MelodyWriter:
         return [p for p in range(self.low, self.high + 1) if p % 12 in chord.tones]
 
     def _skeleton_note(
-        self, chord: Chord, target: float, previous: int | None, time: int, rest: bool = False
+        self,
+        chord: Chord,
+        target: float,
+        previous: int | None,
+        time: int,
+        rest: bool = False,
+        approach: bool = False,
     ) -> int:
         tones = self._chord_tones(chord)
         if rest:  # a phrase that stops on V rests on 2 or 5, not on the unresolved 7
             tones = [p for p in tones if p % 12 != (self.tonic - 1) % 12] or tones
+        if approach:  # 2 or 7 before the final tonic: 5 to 1 over the bass's 5 to 1 is octaves
+            tones = [p for p in tones if p % 12 != chord.root] or tones
         weights = []
         bass = self.bass_at(time)
         for p in tones:
@@ -271,10 +279,11 @@ class MelodyWriter:
                     self._strike(moved, absolute)
                     continue
             target = self._target(phrase, index, absolute)
-            if final_phrase and offset == phrase.bars - 2 and chord.is_dominant():
+            approach = final_phrase and offset == phrase.bars - 2 and chord.is_dominant()
+            if approach:
                 target = (target + self.tonic) / 2  # lean towards the leading tone or 2
             stops = cadence_bar and onset >= self.bar - self.beat
-            pitches.append(self._skeleton_note(chord, target, previous, absolute, stops))
+            pitches.append(self._skeleton_note(chord, target, previous, absolute, stops, approach))
             previous = pitches[-1]
             self._strike(pitches[-1], absolute)
         return pitches
