@@ -135,3 +135,13 @@ def test_the_readme_publishes_every_vocabulary_word():
     table = readme[readme.index("| aspect | words |") :].split("\n\n")[0]
     missing = [word for word in VOCABULARY if word not in table]
     assert missing == []
+
+
+def test_no_instrument_takes_it_out_of_every_part():
+    from pictune.models.offline.plan import apply_prompt
+
+    piano = plan_for(WARM, "for piano")
+    assert 0 in (piano.melody_program, piano.accompaniment_program, piano.bass_program)
+    without = apply_prompt(piano, "no piano")
+    assert 0 not in (without.melody_program, without.accompaniment_program, without.bass_program)
+    assert apply_prompt(without, "no piano").unused_words[-1] == "no piano (already so)"

@@ -324,7 +324,12 @@ def vocabulary() -> list[tuple[str, str, str]]:
 
 
 def _negated(words: list[str], index: int) -> bool:
-    return any(w in NEGATORS for w in words[max(0, index - 3) : index])
+    return _negator(words, index) is not None
+
+
+def _negator(words: list[str], index: int) -> str | None:
+    """The negating word among the three before `index` ('not', 'no', 'without' …)."""
+    return next((w for w in reversed(words[max(0, index - 3) : index]) if w in NEGATORS), None)
 
 
 def _key(prompt: str) -> tuple[str, str, bool, tuple[int, int]] | None:
@@ -352,11 +357,11 @@ def apply_words(plan: MusicalPlan, prompt: str) -> MusicalPlan:
     unused: list[str] = []
     current = plan
 
-    def take(word: str, aspect: str, update: Changes) -> None:
+    def take(word: str, aspect: str, update: Changes, known: bool = True) -> None:
         nonlocal current
         effective = {k: v for k, v in update.items() if getattr(current, k) != v}
         if not effective:
-            unused.append(f"{word} (already so)" if update else word)
+            unused.append(f"{word} (already so)" if known else word)
             return
         changes.update(effective)
         current = replace(current, **effective)
@@ -377,29 +382,31 @@ def apply_words(plan: MusicalPlan, prompt: str) -> MusicalPlan:
     for i, word in enumerate(words):
         if i in consumed or word in NEGATORS:
             continue
-        negated = _negated(words, i)
+        negator = _negator(words, i)
+        negated = negator is not None
+        label = f"{negator} {word}" if negator else word
         bare = word[:-1] if word.endswith("s") and word[:-1] in INSTRUMENTS else word
         if word in VOCABULARY:
             entry = VOCABULARY[word]
             action = entry.negate if negated else entry.apply
             if action is None:
-                unused.append(("not " if negated else "") + word)
+                unused.append(label)
             else:
-                take(("not " if negated else "") + word, entry.aspect, action(current))
+                take(label, entry.aspect, action(current))
         elif bare in INSTRUMENTS:
             if negated:
-                take(f"no {bare}", "instruments", _without(INSTRUMENTS[bare])(current))
+                take(label, "instruments", _without(INSTRUMENTS[bare])(current))
             else:
                 named.append(INSTRUMENTS[bare])
         elif word in ("major", "minor"):
             mode = word if not negated else ("minor" if word == "major" else "major")
-            take(("not " if negated else "") + word, "mode", _mode(mode)(current))
+            take(label, "mode", _mode(mode)(current))
         elif re.fullmatch(r"\d+/\d+", word) and word in ("2/4", "3/4", "4/4", "6/8"):
             take(word, "meter", _meter(word)(current))
         elif word.isdigit() and i + 1 < len(words) and words[i + 1] == "bpm":
             take(f"{word} bpm", "tempo", {"tempo_qpm": max(30, min(240, int(word)))})
         elif word not in STOPWORDS and not word.isdigit() and word != "bpm":
-            unused.append(word)
+            unused.append(word)  # a word outside the vocabulary
     if named:
         melody = named[0]
         chords = named[1] if len(named) > 1 else named[0]
