@@ -198,7 +198,7 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
     # The arrangement first (the chords sit under the lowest note the tune may reach), so
     # the tune can keep clear of parallel fifths and octaves with the bass.
     bass, chords = accompany(texture, bars, bar, beat, low, low - 3)
-    attacks = _lowest_attacks(bass, chords, shift)
+    attacks = {e.start - shift: e.pitches[0] for e in bass if e.pitches}
     shapes = list(CONTOURS)
     rng.shuffle(shapes)
     writer = MelodyWriter(
@@ -224,19 +224,6 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
         model.tunes,
         facts,
     )
-
-
-def _lowest_attacks(bass: list[Event], chords: list[Event], shift: int) -> dict[int, int]:
-    """The lowest note struck at each time, as a listener hears the bass: the bass line's
-    notes, and the chord part's lowest note where the bass rests (waltz and march)."""
-    attacks = {e.start - shift: e.pitches[0] for e in bass if e.pitches}
-    starts = sorted((e.start - shift, bool(e.pitches)) for e in bass)
-    for event in chords:
-        at = event.start - shift
-        before = [pitched for start, pitched in starts if start <= at]
-        if event.pitches and at not in attacks and before and not before[-1]:
-            attacks[at] = min(event.pitches)
-    return attacks
 
 
 def _coda_melody(
