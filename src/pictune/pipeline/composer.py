@@ -85,6 +85,10 @@ class VlmComposer:
     def backend_id(self) -> str:
         return str(self.backend.id)
 
+    @property
+    def about(self) -> str:
+        return f"{self.backend_id} through the describe → retrieve → compose → refine pipeline"
+
     def _call(self, run: _Run, kind: str, messages: list[Message], thinking: bool | None) -> Reply:
         run.check()
         run.calls += 1

@@ -82,6 +82,10 @@ class OfflineComposer:
     melody models learned from it (keyed by the index's content checksum)."""
 
     backend_id = "offline"
+    about = (
+        "the offline composer (no model weights, no network); for a vision-language model "
+        "see README › Using a real VLM"
+    )
 
     def __init__(self, settings: Settings, index: CorpusIndex) -> None:
         self.settings, self.index = settings, index

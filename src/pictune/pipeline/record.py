@@ -158,6 +158,17 @@ class Composition:
     def chosen(self) -> Round | None:
         return self.rounds[self.chosen_round] if self.chosen_round is not None else None
 
+    def file_keys(self) -> tuple[str, ...]:
+        """The `OUTPUT_FILES` keys its folder holds once saved: the music files when there is
+        a tune, the heat-maps when the run has their grids, and the rest always."""
+        chosen = self.chosen
+        has = {
+            **dict.fromkeys(MUSIC_FORMATS, bool(self.abc)),
+            "heatmap": self.heatmap is not None,
+            "phrases": bool(chosen and chosen.phrase_attention),
+        }
+        return tuple(f.key for f in OUTPUT_FILES if f.always or has[f.key])
+
     def to_dict(self) -> dict[str, Any]:
         """The record's JSON form (what report.json holds; the MIDI is saved beside it)."""
         data = asdict(replace(self, midi=None))
