@@ -9,7 +9,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pictune.abc import abc_to_midi, extract, midi_to_abc, midi_to_score, repair, validate
+from pictune.abc import (
+    abc_to_midi,
+    decode_abc,
+    extract,
+    midi_to_abc,
+    midi_to_score,
+    repair,
+    validate,
+)
 from pictune.cli.output import (
     console,
     err_console,
@@ -19,9 +27,11 @@ from pictune.cli.output import (
     read_input,
     read_text,
 )
-from pictune.errors import AbcError
+from pictune.errors import AbcError, InputError
 from pictune.music.audio import render_wav
+from pictune.music.critic import Review, review
 from pictune.music.musicxml import to_musicxml
+from pictune.music.score import Score
 from pictune.music.sheet import render_svg
 
 app = typer.Typer(help="Check, repair, extract and convert ABC notation.", no_args_is_help=True)
@@ -171,3 +181,61 @@ def convert(
 
     written = guarded(run)
     console.print(f"wrote {written}", highlight=False)
+
+
+_SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
+@app.command("review")
+def review_command(
+    file: Path = typer.Argument(..., help="ABC or MIDI file ('-' for standard input)."),
+    as_json: bool = typer.Option(False, "--json", help="Print findings and rates as JSON."),
+) -> None:
+    """A musician's review: findings at a bar and beat, and the rates; advice, so exit 0."""
+
+    def run() -> Review:
+        data = read_input(file)  # read once: '-' is standard input
+        if data.startswith(b"MThd"):
+            return review(Score.from_midi(data))
+        if not data.strip():
+            raise InputError(f"{file} is empty")
+        text = decode_abc(data)
+        return review(Score.from_abc(text), text)
+
+    result = guarded(run)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    if result.findings:
+        table = Table("bar", "beat", "voice", "severity", "rule", "finding")
+        for f in result.findings:
+            colour = _SEVERITY_COLOURS[f.severity.value]
+            table.add_row(
+                str(f.bar) if f.bar >= 0 else "-",
+                str(f.beat) if f.beat > 0 else "-",
+                f.voice or "-",
+                f"[{colour}]{f.severity.value}[/]",
+                f.rule,
+                f"{f.message}; {f.advice}",
+            )
+        console.print(table)
+    rates = Table(
+        "rate",
+        "value",
+        title=f"{result.key}; melody {result.melody or '-'}, "
+        f"bass {result.bass or '-'}; harmony {result.harmony}",
+    )
+    for name, value in result.rates.to_dict().items():
+        rates.add_row(name.replace("_", " "), _format_rate(value))
+    console.print(rates)
+    console.print(f"{len(result.findings)} finding(s), penalty {result.penalty:g}", highlight=False)
+
+
+def _format_rate(value: float | int | bool | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}"

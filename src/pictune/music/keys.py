@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 
 from pictune.music.score import Score
@@ -61,3 +64,101 @@ def estimate_key(score: Score) -> tuple[str, str, float]:
             if np.isfinite(correlation) and correlation > best[2]:
                 best = (PITCH_NAMES[tonic], mode, correlation)
     return best
+
+
+_MODE_WORDS = {
+    "": "major", "maj": "major", "major": "major", "ion": "major", "ionian": "major",
+    "m": "minor", "min": "minor", "minor": "minor", "aeo": "minor", "aeolian": "minor",
+    "dor": "dorian", "dorian": "dorian", "phr": "phrygian", "phrygian": "phrygian",
+    "lyd": "lydian", "lydian": "lydian", "mix": "mixolydian", "mixolydian": "mixolydian",
+    "loc": "locrian", "locrian": "locrian",
+}  # fmt: skip
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+# Semitones from a mode's tonic up to its relative major's tonic.
+_MODE_SHIFT = {
+    "major": 0, "minor": 3, "dorian": 10, "phrygian": 8, "lydian": 7, "mixolydian": 5,
+    "locrian": 1,
+}  # fmt: skip
+_LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+@dataclass(frozen=True)
+class Key:
+    """A tonic pitch class (0 = C) and a mode ('major', 'minor', 'dorian' …)."""
+
+    tonic: int
+    mode: str
+
+    @property
+    def is_minor(self) -> bool:
+        return self.mode in ("minor", "dorian", "phrygian", "locrian")
+
+    @property
+    def leading_tone(self) -> int:
+        """The pitch class a semitone below the tonic (raised in minor)."""
+        return (self.tonic + 11) % 12
+
+    @property
+    def dominant(self) -> int:
+        return (self.tonic + 7) % 12
+
+    @property
+    def tonic_triad(self) -> frozenset[int]:
+        third = 3 if self.is_minor else 4
+        return frozenset({self.tonic, (self.tonic + third) % 12, self.dominant})
+
+    @property
+    def dominant_triad(self) -> frozenset[int]:
+        """V with the raised leading tone (harmonic minor's V in minor keys)."""
+        return frozenset({self.dominant, (self.dominant + 4) % 12, (self.dominant + 7) % 12})
+
+    @property
+    def prefers_flats(self) -> bool:
+        """Whether the key signature has flats (F major, D minor, Bb …) rather than sharps."""
+        relative_major = (self.tonic + _MODE_SHIFT.get(self.mode, 0)) % 12
+        return relative_major in (5, 10, 3, 8, 1)
+
+    def spell(self, pitch_class: int) -> str:
+        """A pitch class named as this key writes it: G# in A minor, Ab in Eb major."""
+        pitch_class %= 12
+        if pitch_class in (1, 3, 6, 8, 10):
+            if pitch_class == self.leading_tone or not self.prefers_flats:
+                return _SHARP_NAMES[pitch_class]
+            return _FLAT_NAMES[pitch_class]
+        return PITCH_NAMES[pitch_class]
+
+    @property
+    def name(self) -> str:
+        return f"{self.spell(self.tonic)} {self.mode}"
+
+
+def parse_key(value: str) -> Key | None:
+    """The Key of a K: value ('Am', 'F#m', 'Bb', 'D dor', 'G clef=bass'); None for 'none'/HP."""
+    match = re.match(r"\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)", value.split("%")[0])
+    if not match:
+        return None
+    tonic = _LETTER_PC[match.group(1).upper()] + {"#": 1, "b": -1}.get(match.group(2), 0)
+    word = match.group(3).lower()
+    mode = _MODE_WORDS.get(word) or _MODE_WORDS.get(word[:3])
+    if mode is None:
+        if word in ("clef", "treble", "bass", "alto", "tenor", "middle", "transpose"):
+            mode = "major"
+        else:
+            return None
+    return Key(tonic % 12, mode)
+
+
+def key_of(score: Score, written: str | None = None) -> Key:
+    """The key of a piece: its K: field when given, else its key signature, else estimated."""
+    if written:
+        key = parse_key(written)
+        if key is not None:
+            return key
+    if score.key_signatures:
+        _, sharps, minor = score.key_signatures[0]
+        if -7 <= sharps <= 7:
+            tonic = (sharps * 7 + (9 if minor else 0)) % 12
+            return Key(tonic, "minor" if minor else "major")
+    tonic_name, mode, _ = estimate_key(score)
+    return Key(PITCH_NAMES.index(tonic_name), mode)

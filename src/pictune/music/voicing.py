@@ -1,0 +1,188 @@
+"""Voice rules: the bass stays under the melody, the accompaniment does not double the tune in
+unison, each voice fits its instrument and its staff, and the outer voices avoid parallel
+fifths and octaves. Also the melody's range and its steps and leaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from pictune.music.analysis import Analysis
+from pictune.music.findings import Checked, Finding, Severity
+from pictune.music.ranges import ledger_lines, pitch_name, playable_range
+from pictune.music.voices import Line, Voice
+
+MANY_LEDGER_LINES = 2  # more than this many is hard to read
+LEDGER_SHARE_LIMIT = 0.1  # a voice with more of its notes that far off the staff is misplaced
+STEP = 2
+
+
+def check_crossing(analysis: Analysis) -> Checked:
+    """The bass sounding above the melody: one finding per bar where it happens."""
+    voices, melody, bass = analysis.voices, analysis.melody, analysis.bass
+    if bass is None or voices.bass == voices.melody or not melody.size or not bass.size:
+        return Checked((), {"bass_above_melody": None})
+    ticks = np.union1d(melody.time, bass.time)
+    top, low = melody.sounding(ticks), bass.sounding(ticks)
+    both = (top >= 0) & (low >= 0)
+    above = both & (bass.pitch[np.maximum(low, 0)] > melody.pitch[np.maximum(top, 0)])
+    found: list[Finding] = []
+    seen: set[int] = set()
+    for tick in ticks[above]:
+        bar, beat = analysis.place(int(tick))
+        if bar in seen:
+            continue
+        seen.add(bar)
+        found.append(
+            Finding(
+                "voices.crossing",
+                Severity.ERROR,
+                bar,
+                beat,
+                analysis.bass_label,
+                "the bass rises above the melody",
+                "keep the bass below the tune (move it down an octave)",
+            )
+        )
+    rate = float(above.sum() / both.sum()) if both.any() else None
+    return Checked(tuple(found), {"bass_above_melody": rate})
+
+
+def check_unisons(analysis: Analysis) -> Checked:
+    """Accompanying notes that start with a melody note on the same pitch."""
+    voices, melody = analysis.voices, analysis.melody
+    if not melody.size or len(voices.voices) < 2:
+        return Checked((), {"melody_unisons": None})
+    keys = melody.time * 128 + melody.pitch
+    doubled = np.zeros(melody.size, dtype=bool)
+    for index, voice in enumerate(voices.voices):
+        if index != voices.melody:
+            doubled |= np.isin(keys, voice.time * 128 + voice.pitch)
+    found: list[Finding] = []
+    seen: set[int] = set()
+    for note in np.flatnonzero(doubled):
+        bar, beat = analysis.place(int(melody.time[note]))
+        if bar in seen:
+            continue
+        seen.add(bar)
+        found.append(
+            Finding(
+                "voices.unison",
+                Severity.NOTE,
+                bar,
+                beat,
+                analysis.melody_label,
+                f"the accompaniment doubles the melody's {pitch_name(int(melody.pitch[note]))} "
+                f"in unison",
+                "move the accompanying note a third or an octave away",
+            )
+        )
+    return Checked(tuple(found), {"melody_unisons": float(doubled.mean())})
+
+
+def check_ranges(analysis: Analysis) -> Checked:
+    """Each voice against its instrument's range and its clef's staff (ledger lines)."""
+    found: list[Finding] = []
+    total_lines, total_notes = 0, 0
+    bass_share: float | None = None
+    for index, voice in enumerate(analysis.voices.voices):
+        low, high = playable_range(voice.program)
+        lowest, highest = int(voice.pitch.min()), int(voice.pitch.max())
+        if lowest < low or highest > high:
+            outside = voice.pitch < low if lowest < low else voice.pitch > high
+            bar, beat = analysis.place(int(voice.time[np.flatnonzero(outside)[0]]))
+            where, limit, extreme = (
+                ("below", low, lowest) if lowest < low else ("above", high, highest)
+            )
+            found.append(
+                Finding(
+                    "voices.instrument-range",
+                    Severity.WARNING,
+                    bar,
+                    beat,
+                    voice.label,
+                    f"the {voice.instrument} part reaches {pitch_name(extreme)}, {where} the "
+                    f"instrument's range ({pitch_name(limit)})",
+                    f"move those notes an octave {'up' if where == 'below' else 'down'} or "
+                    f"choose another instrument",
+                )
+            )
+        lines = ledger_lines(voice.pitch, voice.clef, voice.octave_shift)
+        total_lines += int(lines.sum())
+        total_notes += int(lines.size)
+        many = lines > MANY_LEDGER_LINES
+        if index == analysis.voices.bass and index != analysis.voices.melody:
+            bass_share = float(many.mean())
+        if many.mean() > LEDGER_SHARE_LIMIT:
+            found.append(_ledger_finding(analysis, voice, many))
+    rates = {
+        "ledger_lines_per_note": total_lines / total_notes if total_notes else None,
+        "bass_notes_over_two_ledger_lines": bass_share,
+    }
+    return Checked(tuple(found), rates)
+
+
+def _ledger_finding(analysis: Analysis, voice: Voice, many: npt.NDArray[np.bool_]) -> Finding:
+    first = int(np.flatnonzero(many)[0])
+    bar, beat = analysis.place(int(voice.time[first]))
+    high = float(np.median(voice.pitch[many])) > 60
+    direction = "above" if high else "below"
+    other = "treble" if high else "bass"
+    move = "down" if high else "up"
+    return Finding(
+        "voices.ledger-lines",
+        Severity.WARNING,
+        bar,
+        beat,
+        voice.label,
+        f"the part sits {direction} the {voice.clef} staff: {many.mean():.0%} of its notes need "
+        f"more than {MANY_LEDGER_LINES} ledger lines",
+        f"write the part an octave {move}, or in the {other} clef if it belongs there",
+    )
+
+
+def check_parallels(analysis: Analysis) -> Checked:
+    """Parallel fifths and octaves (or unisons) between the melody and the bass."""
+    melody, bass = analysis.melody, analysis.bass
+    if bass is None or not melody.size or not bass.size:
+        return Checked((), {})
+    ticks = np.intersect1d(melody.time, bass.time)
+    top, low = melody.sounding(ticks), bass.sounding(ticks)
+    keep = (top >= 0) & (low >= 0)
+    ticks, upper, lower = ticks[keep], melody.pitch[top[keep]], bass.pitch[low[keep]]
+    if ticks.size < 2:
+        return Checked((), {})
+    interval = (upper - lower) % 12
+    up, down = np.diff(upper), np.diff(lower)
+    same = (interval[1:] == interval[:-1]) & np.isin(interval[1:], (0, 7))
+    moving = (up != 0) & (down != 0) & (np.sign(up) == np.sign(down))
+    found: list[Finding] = []
+    for k in np.flatnonzero(same & moving):
+        bar, beat = analysis.place(int(ticks[k + 1]))
+        kind = "fifths" if interval[k + 1] == 7 else "octaves"
+        found.append(
+            Finding(
+                f"voices.parallel-{kind}",
+                Severity.WARNING,
+                bar,
+                beat,
+                analysis.bass_label,
+                f"parallel {kind} between melody and bass ({pitch_name(int(lower[k]))}–"
+                f"{pitch_name(int(upper[k]))} to {pitch_name(int(lower[k + 1]))}–"
+                f"{pitch_name(int(upper[k + 1]))})",
+                "move the bass against the melody (contrary motion) or change its note",
+            )
+        )
+    return Checked(tuple(found), {})
+
+
+def melody_rates(line: Line) -> dict[str, float | int | None]:
+    """Range in semitones, and the shares of repeated notes, steps and leaps."""
+    if not line.size:
+        return {"melody_range": None, "melody_steps": None, "melody_leaps": None}
+    moves = np.abs(np.diff(line.pitch))
+    return {
+        "melody_range": int(line.pitch.max() - line.pitch.min()),
+        "melody_steps": float(((moves > 0) & (moves <= STEP)).mean()) if moves.size else None,
+        "melody_leaps": float((moves > STEP).mean()) if moves.size else None,
+    }
