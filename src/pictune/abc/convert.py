@@ -20,6 +20,7 @@ from symusic.core import ScoreTick
 from pictune.abc.diagnostics import Diagnostic, Severity
 from pictune.abc.text import check_size, split_tunes
 from pictune.abc.tools import run_tool
+from pictune.abc.voices import VoiceGroup, split_by_voices
 from pictune.errors import AbcError, InputError
 
 _DIAGNOSTIC = re.compile(r"^(Error|Warning) in line-char (\d+)-(\d+) : (.*)$")
@@ -68,8 +69,15 @@ def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> li
 
 
 def abc_to_midi(abc: str) -> MidiConversion:
-    """Run abc2midi on one tune; its MIDI bytes (or None) and its diagnostics."""
+    """Run abc2midi on one tune; its MIDI bytes (or None) and its diagnostics.
+
+    A score with more voices than abc2midi holds is converted in groups of voices whose
+    tracks are merged into one file (see `pictune.abc.voices`).
+    """
     check_size(abc)
+    groups = split_by_voices(abc)
+    if len(groups) > 1:
+        return _convert_groups(groups)
     data = abc.encode("utf-8")
     run = run_tool("abc2midi", [_IN_NAME, "-o", _OUT_NAME], {_IN_NAME: data}, [_OUT_NAME])
     diagnostics = parse_abc2midi_output(run.stdout, abc.count("\n") + 1)
@@ -79,6 +87,28 @@ def abc_to_midi(abc: str) -> MidiConversion:
             Diagnostic(Severity.ERROR, 0, 0, "abc2midi wrote no MIDI file", "abc2midi")
         )
     return MidiConversion(midi, tuple(diagnostics))
+
+
+def _convert_groups(groups: Sequence[VoiceGroup]) -> MidiConversion:
+    """Convert each group of voices alone and merge their tracks; diagnostics keep their lines."""
+    merged: ScoreTick | None = None
+    diagnostics: list[Diagnostic] = []
+    for group in groups:
+        part = abc_to_midi(group.abc)
+        for diag in part.diagnostics:
+            inside = 1 <= diag.line <= len(group.source_lines)
+            line = group.source_lines[diag.line - 1] if inside else 0
+            diagnostics.append(
+                Diagnostic(diag.severity, line, diag.column, diag.message, diag.source)
+            )
+        if part.midi is None:
+            return MidiConversion(None, tuple(diagnostics))
+        score = midi_to_score(part.midi)
+        if merged is None:
+            merged = score
+        else:
+            merged.tracks.extend(score.tracks)
+    return MidiConversion(score_to_midi(merged) if merged else None, tuple(diagnostics))
 
 
 def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
@@ -114,7 +144,7 @@ def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
     results = []
     for index, name in enumerate(names):
         midi = run.outputs.get(name)
-        if midi is None or not midi.startswith(b"MThd"):
+        if midi is None or not midi.startswith(b"MThd") or len(split_by_voices(tunes[index])) > 1:
             # A tune that crashes abc2midi ends the batch run (the tunes after it get no file),
             # and batch mode sometimes leaves an empty file: redo such tunes one by one.
             results.append(abc_to_midi(tunes[index]))

@@ -23,7 +23,7 @@ from pictune.abc.tokens import (
     tokenize_line,
 )
 
-MAX_VOICES = 32
+MAX_VOICES = 64
 MAX_BAR_WARNINGS = 12
 _PROSE_WORD = re.compile(r"\b[A-Za-z]*[h-wyH-Wy][A-Za-z]*\b")
 _QUOTED = re.compile(r'"[^"]*"|![^!]*!')

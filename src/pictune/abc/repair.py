@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from pictune.abc.continuity import fix_continuity
 from pictune.abc.diagnostics import Diagnostic, Fix
 from pictune.abc.headers import normalise_key, normalise_meter, normalise_tempo, normalise_unit
 from pictune.abc.precheck import looks_like_prose
 from pictune.abc.text import FIELD_LINE, KNOWN_FIELDS, check_size
+from pictune.abc.token_fixes import fix_line_tokens
 from pictune.abc.tokens import (
     MAX_LENGTH_MULTIPLIER,
     Token,
@@ -28,6 +30,8 @@ from pictune.abc.tokens import (
     parse_unit,
     tokenize_line,
 )
+from pictune.abc.validate import validate
+from pictune.abc.voices import allocate_channels, declare_voices
 
 # Directives that abc2midi or abcm2ps understand; any other %% line becomes a comment.
 # fmt: off
@@ -122,6 +126,8 @@ class _Repairer:
                 self.lines[index] = "% " + line
                 self.note("prose", index + 1, "commented out a line of prose inside the tune")
                 continue
+            line, token_fixes = fix_line_tokens(line, index + 1)
+            self.fixes.extend(token_fixes)
             self.lines[index], slur_depth = self._fix_music_line(line, index + 1, slur_depth)
         if slur_depth > 0:
             self._drop_unclosed_slurs(start, slur_depth)
@@ -141,6 +147,9 @@ class _Repairer:
         if letter == "I":
             self.lines[index] = self._instruction(self.lines[index], index + 1)
             return
+        if letter == "V":
+            self.lines[index] = self._voice_line(self.lines[index], index + 1)
+            return
         fixed = self._fixed_value(letter, value, index + 1)
         if fixed is None:
             self.lines[index] = "% " + self.lines[index]
@@ -156,6 +165,16 @@ class _Repairer:
             "directive", line_no, f"commented out I:{name[0] if name else ''} (abc2midi rejects it)"
         )
         return "% " + line
+
+    def _voice_line(self, line: str, line_no: int) -> str:
+        """'V: RH clef=treble' → 'V:RH clef=treble' (a voice id follows V: directly)."""
+        if line[2:3] in (" ", "\t") and line[2:].strip():
+            fixed = "V:" + line[2:].lstrip()
+            self.note(
+                "voices", line_no, f"{line.split()[0]} {line.split()[1]} → {fixed.split()[0]}"
+            )
+            return fixed
+        return line
 
     def _fixed_value(self, letter: str, value: str, line: int) -> str | None:
         """A valid value for field `letter`; None when the line should be dropped."""
@@ -536,21 +555,41 @@ def _meter_text(length: Fraction) -> str:
     return f"{length.numerator * scale}/{length.denominator * scale}"
 
 
+def _accepted(abc: str, diagnostics: Sequence[Diagnostic]) -> bool:
+    """True when abc2midi and the pre-checks find no error: such a tune is never changed."""
+    if any(d.is_error for d in diagnostics):
+        return False
+    return validate(abc).ok
+
+
 def repair(
     abc: str,
     diagnostics: Sequence[Diagnostic] = (),
     *,
     fix_bar_lengths: bool = False,
+    force: bool = False,
 ) -> RepairResult:
-    """Fix the common faults of model-written ABC; report each fix. Idempotent on valid tunes."""
+    """Fix the faults of model-written ABC; report each fix.
+
+    A tune that abc2midi and the pre-checks accept is returned unchanged, byte for byte
+    (unless bar lengths are to be fixed, or `force` asks to normalise such a tune too), and
+    repairing a repaired tune changes nothing more.
+    """
     check_size(abc)
     if not abc.strip():
         return RepairResult("", ())
+    if not (fix_bar_lengths or force) and _accepted(abc, diagnostics):
+        return RepairResult(abc, ())
     repairer = _Repairer(abc, diagnostics, fix_bar_lengths)
     _start, end = repairer.header_span()
     repairer.fix_body(end)
     body_start = repairer.fix_header()
+    repairer.fixes.extend(fix_continuity(repairer.lines, body_start))
     repairer.drop_empty_voices(body_start)
+    repairer.lines, declared = declare_voices(repairer.lines)
+    repairer.fixes.extend(declared)
+    repairer.lines, channels = allocate_channels(repairer.lines)
+    repairer.fixes.extend(channels)
     if fix_bar_lengths:
         repairer.pad_bars()
     return RepairResult("\n".join(repairer.lines) + "\n", tuple(repairer.fixes))
