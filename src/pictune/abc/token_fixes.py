@@ -22,7 +22,8 @@ _ACCEPTED_FIELDS = frozenset("rPNTWw")
 _CHORD_ORNAMENTS = frozenset(("T", "~", "!trill!", "!roll!", "+trill+", "+roll+"))
 _NOTE = re.compile(r"^(?P<head>[\^_=]*(?P<pitch>[A-Ga-g][,']*))(?P<len>\d*/*\d*)$")
 _TUPLET_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
-_SOUNDING = ("note", "rest", "chord_close")
+# What may stand between a tied note and the note it is tied to.
+_PASSED_OVER = frozenset(("space", "bar", "annotation", "decoration", "deco_char", "field"))
 
 
 @dataclass
@@ -176,7 +177,7 @@ class _LineFixer:
             if before.kind != "note":
                 continue
             after = index + 1
-            while after < len(self.items) and self.items[after].kind in ("space", "bar"):
+            while after < len(self.items) and self.items[after].kind in _PASSED_OVER:
                 after += 1
             if after >= len(self.items):
                 continue
