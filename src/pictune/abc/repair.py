@@ -57,6 +57,7 @@ _METER_FOR_BAR = {
     for n, d in ((4, 4), (3, 4), (2, 4), (9, 8), (12, 8), (3, 8), (5, 4), (7, 8))
 }
 _KEEP_OTHER = set("&\\$*y;")
+_BAR_LINE = re.compile(r"::|:*\[?\|+\]?:*\d*")
 _SHARP_AFTER = re.compile(r"([A-Ga-g])([,']*)#")
 _CHORD_NAME = re.compile(r"[A-G][#b]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?\d*(?:/[A-G][#b]?)?")
 
@@ -535,18 +536,38 @@ class _Repairer:
                 change = f"[M:{_meter_text(full)}]"
                 restore = f"[M:{_meter_text(bar.expected)}]"
                 inserts.setdefault(bar.line, []).append((bar.column, change))
-                inserts.setdefault(bar.end_line, []).append((bar.end_column + 1, restore))
+                closing = self.lines[bar.end_line - 1][bar.end_column - 1 :]
+                bar_line = _BAR_LINE.match(closing)
+                after = bar.end_column + (bar_line.end() if bar_line else 0)
+                inserts.setdefault(bar.end_line, []).append((after, restore))
                 self.note("bar length", bar.line, f"marked an over-full bar with {change}")
         for line_no, items in inserts.items():
             line = self.lines[line_no - 1]
-            for column, text_in in sorted(items, reverse=True):
-                cut = column - 1
-                if text_in.startswith("[M:") and text_in in (i[1] for i in items) and cut > 0:
-                    # Restore the meter after the bar line that closes the over-full bar.
-                    bar_end = re.match(r"[:|\]\[0-9]*", line[cut - 1 :])
-                    cut = cut - 1 + (bar_end.end() if bar_end else 0)
-                line = line[:cut] + text_in + line[cut:]
+            at: dict[int, list[str]] = {}
+            for column, text_in in items:
+                at.setdefault(column, []).append(text_in)
+            for column in sorted(at, reverse=True):
+                texts = at[column]
+                meters = [t for t in texts if t.startswith("[M:")]
+                if len(meters) > 1:  # a restore meets the next over-full bar's change
+                    texts = [t for t in texts if t not in meters[:-1]]
+                line = line[: column - 1] + "".join(texts) + line[column - 1 :]
             self.lines[line_no - 1] = line
+
+    def pad_bars_if_no_worse(self) -> None:
+        """Pad or mark bars, then validate: keep the bars unfixed when that is worse."""
+        before, fixes_before = list(self.lines), len(self.fixes)
+        self.pad_bars()
+        if len(self.fixes) == fixes_before:
+            return
+        errors_before = len(validate("\n".join(before) + "\n").errors)
+        if len(validate("\n".join(self.lines) + "\n").errors) > errors_before:
+            self.lines, self.fixes = before, self.fixes[:fixes_before]
+            self.note(
+                "bar length",
+                0,
+                "left the bar lengths as written: the fixed bars made abc2midi report more errors",
+            )
 
 
 def _meter_text(length: Fraction) -> str:
@@ -591,5 +612,5 @@ def repair(
     repairer.lines, channels = allocate_channels(repairer.lines)
     repairer.fixes.extend(channels)
     if fix_bar_lengths:
-        repairer.pad_bars()
+        repairer.pad_bars_if_no_worse()
     return RepairResult("\n".join(repairer.lines) + "\n", tuple(repairer.fixes))

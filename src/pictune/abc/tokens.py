@@ -161,13 +161,15 @@ class _BarMeter:
         self.chord_first: Fraction | None = None
         self.in_chord = False
         self.last_sound: tuple[Bar, Fraction] | None = None
+        # Where a bar that opens now starts: after the last bar line or inline field, or at
+        # the start of the line (never inside a chord, tuplet or grace group).
+        self.boundary = (0, 1)
 
     def _bar(self, token: Token) -> Bar:
         current = self.open.get(self.voice)
         if current is None:
-            current = Bar(
-                self.voice, token.line, token.column, 0, 0, Fraction(0), self.meter, self.unit
-            )
+            line, column = self.boundary if self.boundary[0] == token.line else (token.line, 1)
+            current = Bar(self.voice, line, column, 0, 0, Fraction(0), self.meter, self.unit)
             current.first = not any(b.voice == self.voice for b in self.bars)
             self.open[self.voice] = current
         return current
@@ -206,6 +208,8 @@ class _BarMeter:
 
     def feed(self, token: Token) -> None:
         kind = token.kind
+        if kind in ("bar", "field"):
+            self.boundary = (token.line, token.column + len(token.text))
         if kind == "grace_open":
             self.in_grace = True
         elif kind == "grace_close":
