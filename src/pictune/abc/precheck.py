@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from pictune.abc.diagnostics import Diagnostic, Severity
 from pictune.abc.headers import (
@@ -161,22 +162,30 @@ def _check_slurs(lines: list[str], start: int) -> list[Diagnostic]:
     return []
 
 
+def _quarters(length: Fraction) -> str:
+    """A bar length in quarter notes: 7/8 of a whole note → '3.5'."""
+    return f"{float(length * 4):g}"
+
+
 def _check_bars(abc: str, lines: list[str], end: int) -> list[Diagnostic]:
     header = {m.group(1): m.group(2) for ln in lines[:end] if (m := FIELD_LINE.match(ln))}
     meter = parse_meter(header.get("M", "4/4")) if "M" in header else parse_meter("4/4")
     unit = parse_unit(header.get("L", "")) or default_unit(meter)
     found = []
-    for bar in measure_bars(abc, meter, unit):
-        if bar.expected is None or bar.first or bar.last or bar.near_repeat:
+    bars = measure_bars(abc, meter, unit)
+    for bar in bars:
+        if bar.expected is None or bar.last or bar.near_repeat:
             continue
+        if bar.first and bar.duration < bar.expected:
+            continue  # a pickup (anacrusis): the last bar often completes it, or ends short
         if bar.duration != bar.expected:
             word = "over-full" if bar.duration > bar.expected else "under-full"
             found.append(
                 _warning(
                     bar.line,
                     bar.column,
-                    f"{word} bar: {bar.duration / bar.unit} units where the meter "
-                    f"holds {bar.expected / bar.unit}",
+                    f"{word} bar: {_quarters(bar.duration)} quarter notes long where "
+                    f"the meter holds {_quarters(bar.expected)}",
                 )
             )
     if len(found) > MAX_BAR_WARNINGS:
