@@ -42,15 +42,20 @@ class MidiConversion:
         return tuple(d for d in self.diagnostics if d.is_error)
 
 
-def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> list[Diagnostic]:
-    """Diagnostics from abc2midi's stdout, lines shifted by `line_offset`, clamped to the text."""
+def parse_abc2midi_output(
+    stdout: str, n_lines: int, line_offset: int = 0, limit: int = MAX_DIAGNOSTICS
+) -> list[Diagnostic]:
+    """Diagnostics from abc2midi's stdout, lines shifted by `line_offset`, clamped to the text.
+
+    At most `limit` are kept (a batch of tunes needs a limit per tune, not one for all).
+    """
     found: list[Diagnostic] = []
     dropped = 0
     for raw in stdout.splitlines():
         match = _DIAGNOSTIC.match(raw.strip())
         if not match:
             continue
-        if len(found) >= MAX_DIAGNOSTICS:
+        if len(found) >= limit:
             dropped += 1
             continue
         kind, line, column, message = match.groups()
@@ -135,7 +140,7 @@ def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
         timeout=5.0 + 0.05 * len(tunes),
     )
     per_tune: list[list[Diagnostic]] = [[] for _ in tunes]
-    for diag in parse_abc2midi_output(run.stdout, position):
+    for diag in parse_abc2midi_output(run.stdout, position, limit=MAX_DIAGNOSTICS * len(tunes)):
         index = max(0, _tune_index(offsets, diag.line))
         local = diag.line - offsets[index]
         per_tune[index].append(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from pictune.abc.continuity import fix_continuity
+from pictune.abc.convert import abc_to_midi
 from pictune.abc.diagnostics import Diagnostic, Fix
 from pictune.abc.headers import normalise_key, normalise_meter, normalise_tempo, normalise_unit
 from pictune.abc.precheck import looks_like_prose
@@ -505,6 +506,9 @@ class _Repairer:
             if line.startswith("V:") and (line[2:].split() or ["1"])[0] in empty:
                 self.note("voices", index + 1, f"removed empty voice {line.strip()}")
                 continue
+            marker = re.fullmatch(r"\s*\[V:\s*([^\s\]]+)[^\]]*\]\s*", line)
+            if marker and marker.group(1) in empty:
+                continue
             if re.match(r"^%%(score|staves)\b", line):
                 line = re.sub(r"[\w.]+", lambda m: "" if m.group(0) in empty else m.group(0), line)
                 line = re.sub(r"\s+", " ", line.replace("%% score", "%%score")).rstrip()
@@ -577,10 +581,15 @@ def _meter_text(length: Fraction) -> str:
 
 
 def _accepted(abc: str, diagnostics: Sequence[Diagnostic]) -> bool:
-    """True when abc2midi and the pre-checks find no error: such a tune is never changed."""
-    if any(d.is_error for d in diagnostics):
+    """True when abc2midi converts the tune with no error: such a tune is never changed.
+
+    The pre-checks are stricter than abc2midi (an unclosed `!`, a lone `[`); a tune only they
+    object to still plays as written, and rewriting it would change music that works.
+    """
+    if any(d.is_error and d.source == "abc2midi" for d in diagnostics):
         return False
-    return validate(abc).ok
+    conversion = abc_to_midi(abc)
+    return conversion.midi is not None and not conversion.errors
 
 
 def repair(
