@@ -10,6 +10,7 @@ repeats from the start).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pictune.abc.diagnostics import Fix
@@ -18,6 +19,9 @@ from pictune.abc.token_fixes import note_pitch
 from pictune.abc.tokens import tokenize_line
 from pictune.abc.voices import voice_of_line
 
+_MAY_MATTER = re.compile(r"[-:]|[|\[]\d")
+_INLINE_FIELD = re.compile(r"\[[A-Za-z]:[^\]]*\]")
+_VOICE_MARKER = re.compile(r"\[V:\s*([^\s\]]+)")
 _Place = tuple[int, int, str]  # (0-based line index, 1-based column, token text)
 
 
@@ -63,6 +67,11 @@ class _ContinuityPass:
                 continue
             if not line.strip() or line.startswith("%") or FIELD_LINE.match(line):
                 continue
+            if self._skippable(line, voice):
+                markers = _VOICE_MARKER.findall(line)
+                voice = markers[-1] if markers else voice
+                self.state(voice).last_line = index
+                continue
             for token in tokenize_line(line, index + 1):
                 if token.kind == "field" and token.text.startswith("[V:"):
                     voice = voice_of_line(token.text) or voice
@@ -70,6 +79,16 @@ class _ContinuityPass:
                 self.feed(self.state(voice), (index, token.column, token.text), token.kind)
         for state in self.voices.values():
             self.finish(state)
+
+    def _skippable(self, line: str, voice: str) -> bool:
+        """A line of one voice with no tie, repeat or ending, while no repeat or tie is open:
+        nothing in it can change what this pass does (most lines of a long score)."""
+        code = _INLINE_FIELD.sub("", strip_comment(line))
+        if _MAY_MATTER.search(code) or line.count("[V:") > 1:
+            return False
+        markers = _VOICE_MARKER.findall(line)
+        state = self.voices.get(markers[-1] if markers else voice)
+        return state is not None and state.open_repeat is None and state.pending_tie is None
 
     def feed(self, state: _VoiceState, place: _Place, kind: str) -> None:
         index, _column, text = place

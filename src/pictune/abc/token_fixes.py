@@ -54,8 +54,8 @@ def _tuplet_notes(text: str) -> int:
 
 class _LineFixer:
     def __init__(self, line: str, line_no: int) -> None:
-        code_end = sum(len(t.text) for t in tokenize_line(line, line_no))
         self.items = [_Item(t.kind, t.text, t.column) for t in tokenize_line(line, line_no)]
+        code_end = sum(len(item.text) for item in self.items)
         self.rest = line[code_end:]
         self.line_no = line_no
         self.fixes: list[Fix] = []

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 
 from pictune.abc.text import FIELD_LINE, header_end, strip_comment
 
@@ -74,6 +75,7 @@ class Bar:
         return self.duration - self.expected if self.expected is not None else Fraction(0)
 
 
+@cache
 def parse_length(text: str) -> Fraction:
     """Length multiplier of a note-length suffix: '' → 1, '2' → 2, '/' → 1/2, '3/2', '//' → 1/4."""
     match = _LENGTH.fullmatch(text)
