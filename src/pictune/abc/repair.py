@@ -501,8 +501,9 @@ class _Repairer:
             if FIELD_LINE.match(line) or line.startswith("%"):
                 continue
             marker = re.match(r"\s*\[V:\s*([^\s\]]+)[^\]]*\]", line)
-            if line.count("[V:") <= 1 and voice_notes.get(marker.group(1) if marker else current):
-                current = marker.group(1) if marker else current
+            voice = marker.group(1) if marker else current
+            if line.count("[V:") <= 1 and voice is not None and voice_notes.get(voice):
+                current = voice
                 continue  # the voice already has notes: no need to read this line
             for token in tokenize_line(line, 0):
                 if token.kind == "field" and token.text.startswith("[V:"):
