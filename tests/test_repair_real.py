@@ -5,6 +5,8 @@ Each fault class has its own test on a small tune that abc2midi rejects without 
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from pictune.abc import abc_to_midi, abc_to_midi_many, make_playable, midi_to_score, repair
@@ -234,3 +236,19 @@ def midi_of(abc: str) -> list[int]:
     conversion = abc_to_midi(abc)
     assert conversion.midi is not None
     return [n.pitch for t in midi_to_score(conversion.midi).tracks for n in t.notes]
+
+
+def test_fix_bars_falls_back_to_the_bars_as_written_when_marking_is_worse(monkeypatch):
+    repair_module = importlib.import_module("pictune.abc.repair")  # the module, not the function
+
+    def breaks_the_tune(self):
+        self.lines[-1] = self.lines[-1] + " [M:x/0"
+        self.note("bar length", 6, "marked an over-full bar")
+
+    monkeypatch.setattr(repair_module._Repairer, "pad_bars", breaks_the_tune)
+    abc = HEAD + "C8 | c4 d4 e2 | G8 |]\n"
+    result = repair(abc, validate(abc).diagnostics, fix_bar_lengths=True)
+    assert result.abc == abc
+    assert [f.message for f in result.fixes] == [
+        "left the bar lengths as written: the fixed bars made abc2midi report more errors"
+    ]

@@ -19,6 +19,7 @@ from pictune.abc.token_fixes import note_pitch
 from pictune.abc.tokens import tokenize_line
 from pictune.abc.voices import voice_of_line
 
+_DOUBLE_REPEATS = frozenset(("::", ":|:", ":||:"))
 _MAY_MATTER = re.compile(r"[-:]|[|\[]\d")
 _INLINE_FIELD = re.compile(r"\[[A-Za-z]:[^\]]*\]")
 _VOICE_MARKER = re.compile(r"\[V:\s*([^\s\]]+)")
@@ -120,6 +121,8 @@ class _ContinuityPass:
 
     def bar(self, state: _VoiceState, place: _Place) -> None:
         text = place[2]
+        if _is_close(text) and _is_open(text) and text not in _DOUBLE_REPEATS:
+            self.edits.append((place, "::", f"{text} → :: (abc2midi reads it as two repeats)"))
         ending = _ending(text)
         if _is_close(text):
             state.open_repeat = None

@@ -27,6 +27,8 @@ from pictune.abc.tokens import (
 MAX_VOICES = 64
 MAX_BAR_WARNINGS = 12
 _PROSE_WORD = re.compile(r"\b[A-Za-z]*[h-wyH-Wy][A-Za-z]*\b")
+# Notes with ABC's one-letter decorations (u/v bowings, T trill, H fermata …): music, not words.
+_NOTES_AND_BOWINGS = re.compile(r"[A-Ga-gHLMOPSTuvz]+")
 _QUOTED = re.compile(r'"[^"]*"|![^!]*!')
 _LOWER_COMMA = re.compile(r"[a-g],")
 
@@ -38,7 +40,11 @@ def looks_like_prose(line: str) -> bool:
         return False
     if re.match(r"^(#{1,6}\s|[-*•]\s|\d+\.\s|\*\*)", text):
         return True
-    words = [w for w in _PROSE_WORD.findall(text) if len(w) >= 3 and w.isalpha()]
+    words = [
+        w
+        for w in _PROSE_WORD.findall(text)
+        if len(w) >= 3 and w.isalpha() and not _NOTES_AND_BOWINGS.fullmatch(w)
+    ]
     music = len(re.findall(r"[|\[\]]", text))
     return len(words) >= 2 and len(words) >= music
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from pictune.abc.continuity import fix_continuity
-from pictune.abc.convert import abc_to_midi
 from pictune.abc.diagnostics import Diagnostic, Fix
 from pictune.abc.headers import normalise_key, normalise_meter, normalise_tempo, normalise_unit
 from pictune.abc.precheck import looks_like_prose
@@ -594,15 +593,11 @@ def _meter_text(length: Fraction) -> str:
 
 
 def _accepted(abc: str, diagnostics: Sequence[Diagnostic]) -> bool:
-    """True when abc2midi converts the tune with no error: such a tune is never changed.
-
-    The pre-checks are stricter than abc2midi (an unclosed `!`, a lone `[`); a tune only they
-    object to still plays as written, and rewriting it would change music that works.
-    """
-    if any(d.is_error and d.source == "abc2midi" for d in diagnostics):
+    """True when the tune validates: abc2midi converts it with no error and the pre-checks
+    find none. Such a tune is never changed (no corpus tune abc2midi accepts fails them)."""
+    if any(d.is_error for d in diagnostics):
         return False
-    conversion = abc_to_midi(abc)
-    return conversion.midi is not None and not conversion.errors
+    return validate(abc).ok
 
 
 def repair(

@@ -20,6 +20,7 @@ from pictune.abc.diagnostics import Fix
 from pictune.abc.text import header_end
 
 MAX_VOICES_PER_RUN = 24  # abc2midi holds 30 voices and 40 tracks; overlays take tracks too
+MAX_SPLIT_VOICES = 96  # a larger "score" is a runaway generation: converted whole, it fails fast
 PERCUSSION_CHANNEL = 10
 MELODIC_CHANNELS = tuple(c for c in range(1, 17) if c != PERCUSSION_CHANNEL)
 _VOICE_LINE = re.compile(r"^V:\s*([^\s\]]+)")
@@ -178,10 +179,11 @@ def split_by_voices(abc: str, per_run: int = MAX_VOICES_PER_RUN) -> list[VoiceGr
     """Cut a score into tunes of at most `per_run` voices (one group when it is small enough).
 
     The header goes into every group; each body line goes to the group of the voice it is in.
+    More than `MAX_SPLIT_VOICES` voices stay in one group (abc2midi then reports the fault).
     """
     lines = abc.split("\n")
     voices = [v.voice for v in survey_voices(lines)]
-    if len(voices) <= per_run:
+    if len(voices) <= per_run or len(voices) > MAX_SPLIT_VOICES:
         return [VoiceGroup(abc, tuple(range(1, len(lines) + 1)))]
     group_of = {voice: position // per_run for position, voice in enumerate(voices)}
     # abc2midi reads a numeric voice id as a position ("V:25 out of sequence"): number the
