@@ -210,7 +210,7 @@ def main() -> None:
     for tune in typical:
         start = time.perf_counter()
         report = validate(tune.abc)
-        repair(tune.abc, report.diagnostics)
+        repair(tune.abc, report)
         durations.append(time.perf_counter() - start)
     median = 1000 * statistics.median(durations)
     p95 = 1000 * sorted(durations)[int(0.95 * len(durations))]

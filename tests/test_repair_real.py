@@ -252,3 +252,12 @@ def test_fix_bars_falls_back_to_the_bars_as_written_when_marking_is_worse(monkey
     assert [f.message for f in result.fixes] == [
         "left the bar lengths as written: the fixed bars made abc2midi report more errors"
     ]
+
+
+def test_repair_takes_the_validation_and_leaves_a_valid_tune_alone():
+    abc = HEAD + "c2 d2 e2 f2 | g8 |]\n"
+    report = validate(abc)
+    assert report.ok
+    assert repair(abc, report).abc == abc
+    broken = HEAD + "c2 [I:staff +1] d2 e2 f2 | g8 |]\n"
+    assert "[I:" not in repair(broken, validate(broken)).abc

@@ -30,7 +30,7 @@ from pictune.abc.tokens import (
     parse_unit,
     tokenize_line,
 )
-from pictune.abc.validate import validate
+from pictune.abc.validate import Validation, validate
 from pictune.abc.voices import allocate_channels, declare_voices
 
 # Directives that abc2midi or abcm2ps understand; any other %% line becomes a comment.
@@ -592,9 +592,13 @@ def _meter_text(length: Fraction) -> str:
     return f"{length.numerator * scale}/{length.denominator * scale}"
 
 
-def _accepted(abc: str, diagnostics: Sequence[Diagnostic]) -> bool:
+def _accepted(abc: str, diagnostics: Sequence[Diagnostic] | Validation) -> bool:
     """True when the tune validates: abc2midi converts it with no error and the pre-checks
     find none. Such a tune is never changed (no corpus tune abc2midi accepts fails them)."""
+    if isinstance(diagnostics, Validation):
+        if diagnostics.abc == abc:
+            return diagnostics.ok
+        diagnostics = diagnostics.diagnostics
     if any(d.is_error for d in diagnostics):
         return False
     return validate(abc).ok
@@ -602,7 +606,7 @@ def _accepted(abc: str, diagnostics: Sequence[Diagnostic]) -> bool:
 
 def repair(
     abc: str,
-    diagnostics: Sequence[Diagnostic] = (),
+    diagnostics: Sequence[Diagnostic] | Validation = (),
     *,
     fix_bar_lengths: bool = False,
     force: bool = False,
@@ -611,13 +615,16 @@ def repair(
 
     A tune that abc2midi and the pre-checks accept is returned unchanged, byte for byte
     (unless bar lengths are to be fixed, or `force` asks to normalise such a tune too), and
-    repairing a repaired tune changes nothing more.
+    repairing a repaired tune changes nothing more. Pass the tune's `Validation` rather than
+    its diagnostics to spare a second run of abc2midi.
     """
     check_size(abc)
     if not abc.strip():
         return RepairResult("", ())
     if not (fix_bar_lengths or force) and _accepted(abc, diagnostics):
         return RepairResult(abc, ())
+    if isinstance(diagnostics, Validation):
+        diagnostics = diagnostics.diagnostics
     repairer = _Repairer(abc, diagnostics, fix_bar_lengths)
     _start, end = repairer.header_span()
     repairer.fix_body(end)

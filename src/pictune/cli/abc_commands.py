@@ -75,7 +75,7 @@ def repair_command(
     def run() -> None:
         text = read_text(file)
         before = validate(text)
-        result = repair(text, before.diagnostics, fix_bar_lengths=fix_bars)
+        result = repair(text, before, fix_bar_lengths=fix_bars)
         after = validate(result.abc)
         if as_json:
             print_json(
