@@ -18,6 +18,7 @@ from pictune.abc.text import FIELD_LINE, HEADER_ONLY_FIELDS, KNOWN_FIELDS, heade
 from pictune.abc.tokens import (
     MAX_LENGTH_MULTIPLIER,
     default_unit,
+    is_plain_music,
     measure_bars,
     parse_meter,
     parse_unit,
@@ -27,6 +28,7 @@ from pictune.abc.tokens import (
 MAX_VOICES = 64
 MAX_BAR_WARNINGS = 12
 _PROSE_WORD = re.compile(r"\b[A-Za-z]*[h-wyH-Wy][A-Za-z]*\b")
+_SLUR_MARK = re.compile(r"[()]")
 # Notes with ABC's one-letter decorations (u/v bowings, T trill, H fermata …): music, not words.
 _NOTES_AND_BOWINGS = re.compile(r"[A-Ga-gHLMOPSTuvz]+")
 _QUOTED = re.compile(r'"[^"]*"|![^!]*!')
@@ -152,7 +154,7 @@ def _check_line(line: str, line_no: int) -> list[Diagnostic]:
 def _check_slurs(lines: list[str], start: int) -> list[Diagnostic]:
     depth, first_open = 0, (0, 0)
     for index in range(start, len(lines)):
-        if FIELD_LINE.match(lines[index]):
+        if FIELD_LINE.match(lines[index]) or not _SLUR_MARK.search(lines[index]):
             continue
         for token in tokenize_line(lines[index], index + 1):
             if token.kind == "slur_open":
@@ -214,6 +216,8 @@ def precheck(abc: str) -> list[Diagnostic]:
         line = lines[index]
         if FIELD_LINE.match(line) or line.startswith("%") or not line.strip():
             continue
+        if is_plain_music(line):
+            continue  # notes, rests, bar lines, plain chords and [V:] markers: nothing to find
         found.extend(_check_line(line, index + 1))
     found.extend(_check_slurs(lines, end))
     if not any(d.is_error for d in found):

@@ -25,6 +25,7 @@ from pictune.abc.tokens import (
     Token,
     default_unit,
     format_length,
+    is_plain_music,
     measure_bars,
     parse_meter,
     parse_unit,
@@ -57,12 +58,6 @@ _METER_FOR_BAR = {
     for n, d in ((4, 4), (3, 4), (2, 4), (9, 8), (12, 8), (3, 8), (5, 4), (7, 8))
 }
 _KEEP_OTHER = set("&\\$*y;")
-# A body line of only notes, rests, bar lines, chords and [V:] markers, with no fault that
-# repair could fix (a lower-case note with a comma, a very long note, a nested or open chord).
-_PLAIN_MUSIC = re.compile(
-    r"(?:\|\]|\[V:[\w.]+\]|\[[A-Ga-g^_=,'\d/]+\]\d*/*\d*|[A-Ga-gzxZ^_=,'\d/| :])*"
-)
-_PLAIN_FAULT = re.compile(r"[a-g],|\d{4}|(?:^|[\s|:])/")
 _BAR_LINE = re.compile(r"::|:*\[?\|+\]?:*\d*")
 _SHARP_AFTER = re.compile(r"([A-Ga-g])([,']*)#")
 _CHORD_NAME = re.compile(r"[A-G][#b]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?\d*(?:/[A-G][#b]?)?")
@@ -133,7 +128,7 @@ class _Repairer:
                 self.lines[index] = "% " + line
                 self.note("prose", index + 1, "commented out a line of prose inside the tune")
                 continue
-            if _PLAIN_MUSIC.fullmatch(line) and not _PLAIN_FAULT.search(line):
+            if is_plain_music(line):
                 continue  # notes, rests, bars, plain chords and inline voices: nothing to fix
             line, token_fixes = fix_line_tokens(line, index + 1)
             self.fixes.extend(token_fixes)

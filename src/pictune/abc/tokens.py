@@ -41,6 +41,13 @@ TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+# A body line of only notes, rests, bar lines, plain chords and [V:] markers, none of them
+# faulty (a lower-case note with a comma, a very long note, a stray /): most lines of a long
+# score. Repair and the pre-checks pass such lines by without tokenizing them.
+_PLAIN_MUSIC = re.compile(
+    r"(?:\|\]|\[V:[\w.]+\]|\[[A-Ga-g^_=,'\d/]+\]\d*/*\d*|[A-Ga-gzxZ^_=,'\d/| :])*"
+)
+_PLAIN_FAULT = re.compile(r"[a-g],|\d{4}|(?:^|[\s|:])/")
 _LENGTH = re.compile(r"(\d*)(/*)(\d*)")
 MAX_LENGTH_MULTIPLIER = 1024  # a longer note is a fault, not music
 
@@ -130,6 +137,11 @@ def parse_unit(value: str) -> Fraction | None:
 def default_unit(meter: Fraction | None) -> Fraction:
     """ABC's default unit length: 1/16 for meters below 3/4, else 1/8."""
     return Fraction(1, 16) if meter is not None and meter < Fraction(3, 4) else Fraction(1, 8)
+
+
+def is_plain_music(line: str) -> bool:
+    """True for a line with nothing but plain, fault-free notes, chords, rests and bar lines."""
+    return bool(_PLAIN_MUSIC.fullmatch(line)) and not _PLAIN_FAULT.search(line)
 
 
 def tokenize_line(line: str, line_no: int) -> Iterator[Token]:
