@@ -261,3 +261,13 @@ def test_repair_takes_the_validation_and_leaves_a_valid_tune_alone():
     assert repair(abc, report).abc == abc
     broken = HEAD + "c2 [I:staff +1] d2 e2 f2 | g8 |]\n"
     assert "[I:" not in repair(broken, validate(broken)).abc
+
+
+def test_score_groups_left_empty_by_dropped_voices_are_removed():
+    abc = (
+        "X:1\nT:t\nM:4/4\nL:1/8\n%%score { ( S A ) | T }\nV:S\nV:A\nV:T\nK:C\n"
+        "[V:T] C8 |]\n[V:S]\n[V:A]\n[V:T] C8 [I:staff +1] |]\n"
+    )
+    fixed, _ = repaired(abc)
+    assert "%%score { T }" in fixed.split("\n")
+    assert "V:S" not in fixed and "V:A" not in fixed

@@ -32,7 +32,7 @@ from pictune.abc.tokens import (
     tokenize_line,
 )
 from pictune.abc.validate import Validation, validate
-from pictune.abc.voices import allocate_channels, declare_voices
+from pictune.abc.voices import allocate_channels, declare_voices, tidy_score
 
 # Directives that abc2midi or abcm2ps understand; any other %% line becomes a comment.
 # fmt: off
@@ -518,7 +518,8 @@ class _Repairer:
                 continue
             if re.match(r"^%%(score|staves)\b", line):
                 line = re.sub(r"[\w.]+", lambda m: "" if m.group(0) in empty else m.group(0), line)
-                line = re.sub(r"\s+", " ", line.replace("%% score", "%%score")).rstrip()
+                name, value = line[2:].split(maxsplit=1) if " " in line else (line[2:], "")
+                line = f"%%{name} {tidy_score(value)}".rstrip()
             kept.append(line)
         self.lines = kept
 

@@ -222,10 +222,13 @@ def split_by_voices(abc: str, per_run: int = MAX_VOICES_PER_RUN) -> list[VoiceGr
     ]
 
 
-def _tidy_score(value: str) -> str:
-    """Drop groupings left empty ('()', '{ }', '[]') and runs of spaces in a %%score value."""
+def tidy_score(value: str) -> str:
+    """Drop groupings left empty ('()', '{ }', '[]'), a '|' left at a group's edge and runs of
+    spaces in a %%score value."""
     for _ in range(4):  # bounded: each round removes one level of empty nesting
         tidied = re.sub(r"\(\s*\)|\{\s*\}|\[\s*\]", "", value)
+        tidied = re.sub(r"([{(\[])\s*\|", r"\1", tidied)  # a staff bar left at a group's edge
+        tidied = re.sub(r"\|\s*([})\]])", r"\1", tidied)
         if tidied == value:
             break
         value = tidied
@@ -261,7 +264,7 @@ def declare_voices(lines: list[str]) -> tuple[list[str], list[Fix]]:
         absent = [v.voice for v in voices if v.voice not in listed]
         if not (gone or absent):
             continue
-        out[index] = f"%%{match.group(1)} {_tidy_score(' '.join([value, *absent]))}"
+        out[index] = f"%%{match.group(1)} {tidy_score(' '.join([value, *absent]))}"
         if gone:
             fixes.append(
                 Fix("voices", index + 1, f"removed {', '.join(gone)} from %%{match.group(1)}")
