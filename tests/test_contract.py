@@ -191,3 +191,17 @@ def test_nothing_in_the_front_ends_branches_on_the_backend_name():
         for path in (root / layer).rglob("*.py"):
             for number, line in enumerate(path.read_text().splitlines(), start=1):
                 assert not pattern.search(line), f"{path.name}:{number}: {line.strip()}"
+
+
+def test_the_readme_lists_every_file_every_setting_and_the_web_serves_them():
+    from dataclasses import fields
+
+    from pictune.pipeline.config import Settings
+    from pictune.web.app import FILES
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for output in OUTPUT_FILES:
+        assert f"| `{output.name}` | {output.holds}" in readme, output.name
+        assert FILES[output.key] == (output.name, output.media_type)
+    for setting in fields(Settings):
+        assert f"| `{setting.name}` |" in readme, setting.name
