@@ -30,7 +30,8 @@ from tests.models_fixtures import build_tiny_llava  # noqa: E402
 from pictune.models.vlm.base import GenerationOptions, Message, Reply  # noqa: E402
 from pictune.models.vlm.transformers_backend import TransformersBackend  # noqa: E402
 from pictune.pipeline import ensure_builtin_index  # noqa: E402
-from pictune.pipeline.composer import Composer, Settings  # noqa: E402
+from pictune.pipeline.composer import VlmComposer  # noqa: E402
+from pictune.pipeline.config import Settings  # noqa: E402
 
 DESCRIPTION = "A harbour at dusk: deep blue water, warm orange lights on the quay, boats at rest, a calm and wistful mood."
 FIRST = """Here is the piece:
@@ -80,11 +81,10 @@ def main() -> None:
     overheads, stages = [], {"describe": [], "retrieve": [], "compose": [], "refine": []}
     for number in range(args.images):
         backend = ScriptedTiny(tiny)
-        composer = Composer(
-            backend, index, index_embedder(index), Settings(k=1, rounds=1, seed=number)
-        )
+        settings = Settings(backend="transformers", model="tiny", k=1, rounds=1)
+        composer = VlmComposer(backend, index, index_embedder(index), settings)
         start = time.perf_counter()
-        result = composer.compose(image_path, prompt="a calm piece")
+        result = composer.compose(image_path, prompt="a calm piece", seed=number)
         wall = time.perf_counter() - start
         model_seconds = sum(r.seconds for r in result.rounds)
         overheads.append(wall - model_seconds)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from pictune.batch import run_batch, run_batch_on_ray
 from pictune.batch.ray_runner import connect
 from pictune.cli.app import app
-from pictune.pipeline.config import RunConfig
+from pictune.pipeline.config import Settings
 
 
 def make_pictures(folder, count):
@@ -93,7 +93,7 @@ def test_batch_with_a_vlm_backend_saves_each_composition(server, small_index_fol
 
     pictures = make_pictures(tmp_path / "pictures", 2)
     server.replies = [(200, "a scene", 0), (200, TUNE, 0), (200, TUNE, 0)] * 2
-    config = RunConfig(
+    config = Settings(
         backend="openai", model="fake-vlm", base_url=server.url, corpus=str(small_index_folder)
     )
     summary = run_batch(pictures, tmp_path / "out", config=config)

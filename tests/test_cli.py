@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -153,3 +154,56 @@ def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.startswith("pictune ")
+
+
+@pytest.fixture
+def faulty_file(tmp_path):
+    path = tmp_path / "faulty.abc"
+    path.write_text("X:1\nT:f\nM:4/4\nL:1/8\nK:C\nA2>B c2 d2 | T[ceg]8 |]\n")
+    return path
+
+
+def test_convert_with_errors_writes_what_it_can_and_exits_one(faulty_file, tmp_path):
+    out = tmp_path / "out.mid"
+    result = runner.invoke(app, ["abc", "convert", str(faulty_file), "--to", "mid", "-o", str(out)])
+    assert result.exit_code == 1
+    assert out.read_bytes().startswith(b"MThd")
+    assert "broken rhythm" in result.output and "error(s)" in result.output
+
+
+def test_convert_with_errors_and_force_exits_zero(faulty_file, tmp_path):
+    out = tmp_path / "out.mid"
+    args = ["abc", "convert", str(faulty_file), "--to", "mid", "-o", str(out), "--force"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0
+    assert out.read_bytes().startswith(b"MThd")
+
+
+def test_check_shows_a_repeated_finding_once_with_a_count(tmp_path):
+    lines = ["X:1", "T:big", "M:4/4", "L:1/8", "K:C"]
+    lines += [f"V:{v}\n%%MIDI program {v}" for v in range(1, 21)]
+    lines += [f"[V:{v}] c8 | d8 |]" for v in range(1, 21)]
+    path = tmp_path / "big.abc"
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["abc", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.output.count("Channel limit exceeded") == 2  # the first, then "N more"
+    assert "more time(s)" in result.output
+
+
+def test_check_does_not_flag_a_pickup_bar(tmp_path):
+    path = tmp_path / "pickup.abc"
+    path.write_text("X:1\nT:p\nM:3/4\nL:1/8\nK:G\nD2 | G2 B2 d2 | g4 d2 | B2 G2 A2 | G4 :|\n")
+    result = runner.invoke(app, ["abc", "check", str(path)])
+    assert result.exit_code == 0
+    assert "bar" not in result.output
+
+
+def test_repair_fix_bars_never_writes_a_meter_inside_a_chord(tmp_path):
+    path = tmp_path / "overfull.abc"
+    path.write_text("X:1\nT:o\nM:4/4\nL:1/8\nK:C\nC8 | [GB]4 c4 d2 | (3ABc d4 e2 f2 | c8 |]\n")
+    result = runner.invoke(app, ["abc", "repair", str(path), "--fix-bars", "--json"])
+    fixed = json.loads(result.stdout)["abc"]
+    assert "[M:5/4] [GB]4" in fixed and "[M:5/4] (3ABc" in fixed
+    assert not re.search(r"\[[A-Ga-g][^\]]*\[M:", fixed)
+    assert result.exit_code == 0

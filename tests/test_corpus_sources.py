@@ -178,3 +178,18 @@ def test_midicaps_lazy_abc_is_converted_on_retrieval_and_cached(midicaps, tmp_pa
     assert "K:" in text and (tmp_path / "idx" / "abc_cache.sqlite").is_file()
     assert index.abc_for(record) == text
     CorpusIndex(tmp_path / "idx")  # the cache file beside the index does not break its checksums
+
+
+def test_folder_source_keeps_tunes_whose_only_faults_are_engraving_directives(tmp_path):
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    piano = (
+        "X:1\nT:Cross-staff\n%%score { 1 | 2 }\nM:4/4\nL:1/8\nK:C\nV:1 treble\nV:2 bass\n"
+        "[V:1] c2 e2 [I:staff +1] G,2 [I:staff -1] c2 | e8 |]\n"
+        "[V:2] C,4 G,,4 | C,8 |]\n"
+    )
+    (folder / "piano.abc").write_text(piano)
+    records, skipped = split(list(FolderSource(folder)))
+    assert [r.id for r in records] == ["piano.abc"] and not skipped
+    assert "[I:staff" not in (records[0].abc or "")
+    assert "G,2" in (records[0].abc or "")

@@ -53,9 +53,9 @@ def test_variations_give_every_combination():
         (["k=0,0"], "distinct and non-empty"),
         (["k=0,"], "distinct and non-empty"),
         (["k=0", "k=1"], "varied twice"),
-        (["k=-1"], "0 or more"),
+        (["k=-1"], "between 0 and 50"),
         (["k=two"], "whole number"),
-        (["rounds=x"], "wrong type"),
+        (["rounds=x"], "rounds must be a whole number"),
         (["backend=offline,cloud"], "unknown backend"),
     ],
 )
@@ -255,14 +255,16 @@ def test_argument_spellings_the_parser_cannot_express(argv, expected):
 def test_a_vlm_run_that_breaks_is_listed_and_the_evaluation_goes_on(
     home, pictures, tmp_path, monkeypatch
 ):
-    from pictune.pipeline import config as config_module
+    from pictune.evaluation import runner
 
     class Breaking:
-        def compose(self, image, prompt=None):
+        def compose(self, image, prompt=None, *, seed=0, progress=None):
             raise RuntimeError("the model server vanished")
 
-    monkeypatch.setattr(config_module.ComposerFactory, "__post_init__", lambda self: None)
-    monkeypatch.setattr(config_module.ComposerFactory, "__call__", lambda self, seed: Breaking())
+    real = runner.open_composer
+    monkeypatch.setattr(
+        runner, "open_composer", lambda s: Breaking() if s.backend == "openai" else real(s)
+    )
     configs = configurations(["backend=offline,openai"], base={"model": "m"})
     run, _ = evaluate(pictures, tmp_path / "eval", configs, workers=1)
     assert run.summaries["backend=offline"]["valid_rate"] == 1.0

@@ -9,6 +9,7 @@ from tests.conftest import REPLIES, SIMPLE_TUNE, TWO_VOICES, read_reply
 
 
 def fixed(abc: str, **options) -> tuple[str, list[str]]:
+    options.setdefault("force", True)
     result = repair(abc, validate(abc).diagnostics, **options)
     return result.abc, [f.kind for f in result.fixes]
 

@@ -62,7 +62,10 @@ def test_full_run_describes_retrieves_corrects_and_refines(server, index, tmp_pa
     assert result.ok, result.status
     assert [r.kind for r in result.rounds] == ["describe", "compose", "correct", "refine"]
     assert result.chosen_round in (2, 3)
-    assert "D minor" in result.motivation or "dark blue" in result.motivation
+    # The chosen round's motivation: the corrected tune's or the refined one's, whichever
+    # lies nearer the references' metric ranges.
+    assert result.motivation == result.rounds[result.chosen_round].motivation
+    assert "calm sea" in result.motivation or "dark blue" in result.motivation
     first = server.requests[0]["body"]
     content = first["messages"][0]["content"]
     assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
@@ -77,8 +80,8 @@ def test_full_run_describes_retrieves_corrects_and_refines(server, index, tmp_pa
     refine = server.requests[3]["body"]["messages"][0]["content"][-1]["text"]
     assert "pitch_range =" in refine and "references" in refine and "empty_beat_rate" in refine
     # BROKEN's motivation is checked; TUNE's claims (D minor, slow 3/4) hold for TUNE
-    chosen = result.rounds[result.chosen_round]
-    assert {c["aspect"] for c in chosen.claims} >= {"key", "meter"}
+    refined = result.rounds[3]
+    assert {c["aspect"] for c in refined.claims} >= {"key", "meter"}
     assert "sk-secret-123" not in json.dumps(result.to_dict())
     result.save(tmp_path / "run")
     again = Composition.load(tmp_path / "run")
@@ -198,14 +201,15 @@ def test_config_precedence(tmp_path, monkeypatch):
 
 
 def test_correction_prompt_carries_abc2midi_diagnostics(server, index):
-    unplayable = "```abc\nX:1\nT:t\nM:4/4\nL:1/8\nK:C\nA2 B2 c2 d2|e8 ::|: f8|\n```\nA calm piece."
+    # abc2midi plays a hornpipe only in 2/4 or 4/4, and repair does not change the metre.
+    unplayable = "```abc\nX:1\nT:t\nR:Hornpipe\nM:3/4\nL:1/8\nK:C\nA2 B2 c2|e6|\n```\nA calm piece."
     server.replies = [(200, "a description", 0), (200, unplayable, 0), (200, TUNE, 0)]
     composer = VlmComposer(backend(server), index, FeatureEmbedder(), settings(rounds=0))
     result = composer.compose(EXAMPLE)
     assert result.ok and [r.kind for r in result.rounds] == ["describe", "compose", "correct"]
     correction = server.requests[2]["body"]["messages"][-1]["content"]
-    assert "found another |: after a |:" in correction
-    assert "e8 ::|: f8|" in correction  # the tune as it stands goes back with the diagnostics
+    assert "Hornpipe must be in 2/4 or 4/4 time" in correction
+    assert "A2 B2 c2|e6|" in correction  # the tune as it stands goes back with the diagnostics
     assert not result.rounds[1].valid and result.rounds[1].diagnostics
 
 

@@ -20,6 +20,7 @@ from symusic.core import ScoreTick
 from pictune.abc.diagnostics import Diagnostic, Severity
 from pictune.abc.text import check_size, split_tunes
 from pictune.abc.tools import run_tool
+from pictune.abc.voices import VoiceGroup, split_by_voices
 from pictune.errors import AbcError, InputError
 
 _DIAGNOSTIC = re.compile(r"^(Error|Warning) in line-char (\d+)-(\d+) : (.*)$")
@@ -41,15 +42,20 @@ class MidiConversion:
         return tuple(d for d in self.diagnostics if d.is_error)
 
 
-def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> list[Diagnostic]:
-    """Diagnostics from abc2midi's stdout, lines shifted by `line_offset`, clamped to the text."""
+def parse_abc2midi_output(
+    stdout: str, n_lines: int, line_offset: int = 0, limit: int = MAX_DIAGNOSTICS
+) -> list[Diagnostic]:
+    """Diagnostics from abc2midi's stdout, lines shifted by `line_offset`, clamped to the text.
+
+    At most `limit` are kept (a batch of tunes needs a limit per tune, not one for all).
+    """
     found: list[Diagnostic] = []
     dropped = 0
     for raw in stdout.splitlines():
         match = _DIAGNOSTIC.match(raw.strip())
         if not match:
             continue
-        if len(found) >= MAX_DIAGNOSTICS:
+        if len(found) >= limit:
             dropped += 1
             continue
         kind, line, column, message = match.groups()
@@ -68,8 +74,15 @@ def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> li
 
 
 def abc_to_midi(abc: str) -> MidiConversion:
-    """Run abc2midi on one tune; its MIDI bytes (or None) and its diagnostics."""
+    """Run abc2midi on one tune; its MIDI bytes (or None) and its diagnostics.
+
+    A score with more voices than abc2midi holds is converted in groups of voices whose
+    tracks are merged into one file (see `pictune.abc.voices`).
+    """
     check_size(abc)
+    groups = split_by_voices(abc)
+    if len(groups) > 1:
+        return _convert_groups(groups)
     data = abc.encode("utf-8")
     run = run_tool("abc2midi", [_IN_NAME, "-o", _OUT_NAME], {_IN_NAME: data}, [_OUT_NAME])
     diagnostics = parse_abc2midi_output(run.stdout, abc.count("\n") + 1)
@@ -79,6 +92,28 @@ def abc_to_midi(abc: str) -> MidiConversion:
             Diagnostic(Severity.ERROR, 0, 0, "abc2midi wrote no MIDI file", "abc2midi")
         )
     return MidiConversion(midi, tuple(diagnostics))
+
+
+def _convert_groups(groups: Sequence[VoiceGroup]) -> MidiConversion:
+    """Convert each group of voices alone and merge their tracks; diagnostics keep their lines."""
+    merged: ScoreTick | None = None
+    diagnostics: list[Diagnostic] = []
+    for group in groups:
+        part = abc_to_midi(group.abc)
+        for diag in part.diagnostics:
+            inside = 1 <= diag.line <= len(group.source_lines)
+            line = group.source_lines[diag.line - 1] if inside else 0
+            diagnostics.append(
+                Diagnostic(diag.severity, line, diag.column, diag.message, diag.source)
+            )
+        if part.midi is None:
+            return MidiConversion(None, tuple(diagnostics))
+        score = midi_to_score(part.midi)
+        if merged is None:
+            merged = score
+        else:
+            merged.tracks.extend(score.tracks)
+    return MidiConversion(score_to_midi(merged) if merged else None, tuple(diagnostics))
 
 
 def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
@@ -105,7 +140,7 @@ def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
         timeout=5.0 + 0.05 * len(tunes),
     )
     per_tune: list[list[Diagnostic]] = [[] for _ in tunes]
-    for diag in parse_abc2midi_output(run.stdout, position):
+    for diag in parse_abc2midi_output(run.stdout, position, limit=MAX_DIAGNOSTICS * len(tunes)):
         index = max(0, _tune_index(offsets, diag.line))
         local = diag.line - offsets[index]
         per_tune[index].append(
@@ -114,7 +149,7 @@ def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
     results = []
     for index, name in enumerate(names):
         midi = run.outputs.get(name)
-        if midi is None or not midi.startswith(b"MThd"):
+        if midi is None or not midi.startswith(b"MThd") or len(split_by_voices(tunes[index])) > 1:
             # A tune that crashes abc2midi ends the batch run (the tunes after it get no file),
             # and batch mode sometimes leaves an empty file: redo such tunes one by one.
             results.append(abc_to_midi(tunes[index]))

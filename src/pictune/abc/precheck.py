@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from pictune.abc.diagnostics import Diagnostic, Severity
 from pictune.abc.headers import (
@@ -17,15 +18,19 @@ from pictune.abc.text import FIELD_LINE, HEADER_ONLY_FIELDS, KNOWN_FIELDS, heade
 from pictune.abc.tokens import (
     MAX_LENGTH_MULTIPLIER,
     default_unit,
+    is_plain_music,
     measure_bars,
     parse_meter,
     parse_unit,
     tokenize_line,
 )
 
-MAX_VOICES = 32
+MAX_VOICES = 64
 MAX_BAR_WARNINGS = 12
 _PROSE_WORD = re.compile(r"\b[A-Za-z]*[h-wyH-Wy][A-Za-z]*\b")
+_SLUR_MARK = re.compile(r"[()]")
+# Notes with ABC's one-letter decorations (u/v bowings, T trill, H fermata …): music, not words.
+_NOTES_AND_BOWINGS = re.compile(r"[A-Ga-gHLMOPSTuvz]+")
 _QUOTED = re.compile(r'"[^"]*"|![^!]*!')
 _LOWER_COMMA = re.compile(r"[a-g],")
 
@@ -37,7 +42,11 @@ def looks_like_prose(line: str) -> bool:
         return False
     if re.match(r"^(#{1,6}\s|[-*•]\s|\d+\.\s|\*\*)", text):
         return True
-    words = [w for w in _PROSE_WORD.findall(text) if len(w) >= 3 and w.isalpha()]
+    words = [
+        w
+        for w in _PROSE_WORD.findall(text)
+        if len(w) >= 3 and w.isalpha() and not _NOTES_AND_BOWINGS.fullmatch(w)
+    ]
     music = len(re.findall(r"[|\[\]]", text))
     return len(words) >= 2 and len(words) >= music
 
@@ -145,7 +154,7 @@ def _check_line(line: str, line_no: int) -> list[Diagnostic]:
 def _check_slurs(lines: list[str], start: int) -> list[Diagnostic]:
     depth, first_open = 0, (0, 0)
     for index in range(start, len(lines)):
-        if FIELD_LINE.match(lines[index]):
+        if FIELD_LINE.match(lines[index]) or not _SLUR_MARK.search(lines[index]):
             continue
         for token in tokenize_line(lines[index], index + 1):
             if token.kind == "slur_open":
@@ -161,22 +170,30 @@ def _check_slurs(lines: list[str], start: int) -> list[Diagnostic]:
     return []
 
 
+def _quarters(length: Fraction) -> str:
+    """A bar length in quarter notes: 7/8 of a whole note → '3.5'."""
+    return f"{float(length * 4):g}"
+
+
 def _check_bars(abc: str, lines: list[str], end: int) -> list[Diagnostic]:
     header = {m.group(1): m.group(2) for ln in lines[:end] if (m := FIELD_LINE.match(ln))}
     meter = parse_meter(header.get("M", "4/4")) if "M" in header else parse_meter("4/4")
     unit = parse_unit(header.get("L", "")) or default_unit(meter)
     found = []
-    for bar in measure_bars(abc, meter, unit):
-        if bar.expected is None or bar.first or bar.last or bar.near_repeat:
+    bars = measure_bars(abc, meter, unit)
+    for bar in bars:
+        if bar.expected is None or bar.last or bar.near_repeat:
             continue
+        if bar.first and bar.duration < bar.expected:
+            continue  # a pickup (anacrusis): the last bar often completes it, or ends short
         if bar.duration != bar.expected:
             word = "over-full" if bar.duration > bar.expected else "under-full"
             found.append(
                 _warning(
                     bar.line,
                     bar.column,
-                    f"{word} bar: {bar.duration / bar.unit} units where the meter "
-                    f"holds {bar.expected / bar.unit}",
+                    f"{word} bar: {_quarters(bar.duration)} quarter notes long where "
+                    f"the meter holds {_quarters(bar.expected)}",
                 )
             )
     if len(found) > MAX_BAR_WARNINGS:
@@ -199,6 +216,8 @@ def precheck(abc: str) -> list[Diagnostic]:
         line = lines[index]
         if FIELD_LINE.match(line) or line.startswith("%") or not line.strip():
             continue
+        if is_plain_music(line):
+            continue  # notes, rests, bar lines, plain chords and [V:] markers: nothing to find
         found.extend(_check_line(line, index + 1))
     found.extend(_check_slurs(lines, end))
     if not any(d.is_error for d in found):

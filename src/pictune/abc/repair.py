@@ -14,20 +14,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from pictune.abc.continuity import fix_continuity
 from pictune.abc.diagnostics import Diagnostic, Fix
 from pictune.abc.headers import normalise_key, normalise_meter, normalise_tempo, normalise_unit
 from pictune.abc.precheck import looks_like_prose
 from pictune.abc.text import FIELD_LINE, KNOWN_FIELDS, check_size
+from pictune.abc.token_fixes import fix_line_tokens
 from pictune.abc.tokens import (
     MAX_LENGTH_MULTIPLIER,
     Token,
     default_unit,
     format_length,
+    is_plain_music,
     measure_bars,
     parse_meter,
     parse_unit,
     tokenize_line,
 )
+from pictune.abc.validate import Validation, validate
+from pictune.abc.voices import allocate_channels, declare_voices, tidy_score
 
 # Directives that abc2midi or abcm2ps understand; any other %% line becomes a comment.
 # fmt: off
@@ -53,6 +58,7 @@ _METER_FOR_BAR = {
     for n, d in ((4, 4), (3, 4), (2, 4), (9, 8), (12, 8), (3, 8), (5, 4), (7, 8))
 }
 _KEEP_OTHER = set("&\\$*y;")
+_BAR_LINE = re.compile(r"::|:*\[?\|+\]?:*\d*")
 _SHARP_AFTER = re.compile(r"([A-Ga-g])([,']*)#")
 _CHORD_NAME = re.compile(r"[A-G][#b]?(?:maj|min|dim|aug|sus|add|m|M|\+|o)?\d*(?:/[A-G][#b]?)?")
 
@@ -122,6 +128,10 @@ class _Repairer:
                 self.lines[index] = "% " + line
                 self.note("prose", index + 1, "commented out a line of prose inside the tune")
                 continue
+            if is_plain_music(line):
+                continue  # notes, rests, bars, plain chords and inline voices: nothing to fix
+            line, token_fixes = fix_line_tokens(line, index + 1)
+            self.fixes.extend(token_fixes)
             self.lines[index], slur_depth = self._fix_music_line(line, index + 1, slur_depth)
         if slur_depth > 0:
             self._drop_unclosed_slurs(start, slur_depth)
@@ -141,6 +151,9 @@ class _Repairer:
         if letter == "I":
             self.lines[index] = self._instruction(self.lines[index], index + 1)
             return
+        if letter == "V":
+            self.lines[index] = self._voice_line(self.lines[index], index + 1)
+            return
         fixed = self._fixed_value(letter, value, index + 1)
         if fixed is None:
             self.lines[index] = "% " + self.lines[index]
@@ -156,6 +169,16 @@ class _Repairer:
             "directive", line_no, f"commented out I:{name[0] if name else ''} (abc2midi rejects it)"
         )
         return "% " + line
+
+    def _voice_line(self, line: str, line_no: int) -> str:
+        """'V: RH clef=treble' → 'V:RH clef=treble' (a voice id follows V: directly)."""
+        if line[2:3] in (" ", "\t") and line[2:].strip():
+            fixed = "V:" + line[2:].lstrip()
+            self.note(
+                "voices", line_no, f"{line.split()[0]} {line.split()[1]} → {fixed.split()[0]}"
+            )
+            return fixed
+        return line
 
     def _fixed_value(self, letter: str, value: str, line: int) -> str | None:
         """A valid value for field `letter`; None when the line should be dropped."""
@@ -471,6 +494,11 @@ class _Repairer:
                 continue
             if FIELD_LINE.match(line) or line.startswith("%"):
                 continue
+            marker = re.match(r"\s*\[V:\s*([^\s\]]+)[^\]]*\]", line)
+            voice = marker.group(1) if marker else current
+            if line.count("[V:") <= 1 and voice is not None and voice_notes.get(voice):
+                current = voice
+                continue  # the voice already has notes: no need to read this line
             for token in tokenize_line(line, 0):
                 if token.kind == "field" and token.text.startswith("[V:"):
                     current = (token.text[3:-1].split() or ["1"])[0]
@@ -485,9 +513,13 @@ class _Repairer:
             if line.startswith("V:") and (line[2:].split() or ["1"])[0] in empty:
                 self.note("voices", index + 1, f"removed empty voice {line.strip()}")
                 continue
+            marker = re.fullmatch(r"\s*\[V:\s*([^\s\]]+)[^\]]*\]\s*", line)
+            if marker and marker.group(1) in empty:
+                continue
             if re.match(r"^%%(score|staves)\b", line):
                 line = re.sub(r"[\w.]+", lambda m: "" if m.group(0) in empty else m.group(0), line)
-                line = re.sub(r"\s+", " ", line.replace("%% score", "%%score")).rstrip()
+                name, value = line[2:].split(maxsplit=1) if " " in line else (line[2:], "")
+                line = f"%%{name} {tidy_score(value)}".rstrip()
             kept.append(line)
         self.lines = kept
 
@@ -516,18 +548,38 @@ class _Repairer:
                 change = f"[M:{_meter_text(full)}]"
                 restore = f"[M:{_meter_text(bar.expected)}]"
                 inserts.setdefault(bar.line, []).append((bar.column, change))
-                inserts.setdefault(bar.end_line, []).append((bar.end_column + 1, restore))
+                closing = self.lines[bar.end_line - 1][bar.end_column - 1 :]
+                bar_line = _BAR_LINE.match(closing)
+                after = bar.end_column + (bar_line.end() if bar_line else 0)
+                inserts.setdefault(bar.end_line, []).append((after, restore))
                 self.note("bar length", bar.line, f"marked an over-full bar with {change}")
         for line_no, items in inserts.items():
             line = self.lines[line_no - 1]
-            for column, text_in in sorted(items, reverse=True):
-                cut = column - 1
-                if text_in.startswith("[M:") and text_in in (i[1] for i in items) and cut > 0:
-                    # Restore the meter after the bar line that closes the over-full bar.
-                    bar_end = re.match(r"[:|\]\[0-9]*", line[cut - 1 :])
-                    cut = cut - 1 + (bar_end.end() if bar_end else 0)
-                line = line[:cut] + text_in + line[cut:]
+            at: dict[int, list[str]] = {}
+            for column, text_in in items:
+                at.setdefault(column, []).append(text_in)
+            for column in sorted(at, reverse=True):
+                texts = at[column]
+                meters = [t for t in texts if t.startswith("[M:")]
+                if len(meters) > 1:  # a restore meets the next over-full bar's change
+                    texts = [t for t in texts if t not in meters[:-1]]
+                line = line[: column - 1] + "".join(texts) + line[column - 1 :]
             self.lines[line_no - 1] = line
+
+    def pad_bars_if_no_worse(self) -> None:
+        """Pad or mark bars, then validate: keep the bars unfixed when that is worse."""
+        before, fixes_before = list(self.lines), len(self.fixes)
+        self.pad_bars()
+        if len(self.fixes) == fixes_before:
+            return
+        errors_before = len(validate("\n".join(before) + "\n").errors)
+        if len(validate("\n".join(self.lines) + "\n").errors) > errors_before:
+            self.lines, self.fixes = before, self.fixes[:fixes_before]
+            self.note(
+                "bar length",
+                0,
+                "left the bar lengths as written: the fixed bars made abc2midi report more errors",
+            )
 
 
 def _meter_text(length: Fraction) -> str:
@@ -536,21 +588,49 @@ def _meter_text(length: Fraction) -> str:
     return f"{length.numerator * scale}/{length.denominator * scale}"
 
 
+def _accepted(abc: str, diagnostics: Sequence[Diagnostic] | Validation) -> bool:
+    """True when the tune validates: abc2midi converts it with no error and the pre-checks
+    find none. Such a tune is never changed (no corpus tune abc2midi accepts fails them)."""
+    if isinstance(diagnostics, Validation):
+        if diagnostics.abc == abc:
+            return diagnostics.ok
+        diagnostics = diagnostics.diagnostics
+    if any(d.is_error for d in diagnostics):
+        return False
+    return validate(abc).ok
+
+
 def repair(
     abc: str,
-    diagnostics: Sequence[Diagnostic] = (),
+    diagnostics: Sequence[Diagnostic] | Validation = (),
     *,
     fix_bar_lengths: bool = False,
+    force: bool = False,
 ) -> RepairResult:
-    """Fix the common faults of model-written ABC; report each fix. Idempotent on valid tunes."""
+    """Fix the faults of model-written ABC; report each fix.
+
+    A tune that abc2midi and the pre-checks accept is returned unchanged, byte for byte
+    (unless bar lengths are to be fixed, or `force` asks to normalise such a tune too), and
+    repairing a repaired tune changes nothing more. Pass the tune's `Validation` rather than
+    its diagnostics to spare a second run of abc2midi.
+    """
     check_size(abc)
     if not abc.strip():
         return RepairResult("", ())
+    if not (fix_bar_lengths or force) and _accepted(abc, diagnostics):
+        return RepairResult(abc, ())
+    if isinstance(diagnostics, Validation):
+        diagnostics = diagnostics.diagnostics
     repairer = _Repairer(abc, diagnostics, fix_bar_lengths)
     _start, end = repairer.header_span()
     repairer.fix_body(end)
     body_start = repairer.fix_header()
+    repairer.fixes.extend(fix_continuity(repairer.lines, body_start))
     repairer.drop_empty_voices(body_start)
+    repairer.lines, declared = declare_voices(repairer.lines)
+    repairer.fixes.extend(declared)
+    repairer.lines, channels = allocate_channels(repairer.lines)
+    repairer.fixes.extend(channels)
     if fix_bar_lengths:
-        repairer.pad_bars()
+        repairer.pad_bars_if_no_worse()
     return RepairResult("\n".join(repairer.lines) + "\n", tuple(repairer.fixes))

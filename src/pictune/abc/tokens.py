@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 
 from pictune.abc.text import FIELD_LINE, header_end, strip_comment
 
@@ -40,6 +41,13 @@ TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+# A body line of only notes, rests, bar lines, plain chords and [V:] markers, none of them
+# faulty (a lower-case note with a comma, a very long note, a stray /): most lines of a long
+# score. Repair and the pre-checks pass such lines by without tokenizing them.
+_PLAIN_MUSIC = re.compile(
+    r"(?:\|\]|\[V:[\w.]+\]|\[[A-Ga-g^_=,'\d/]+\]\d*/*\d*|[A-Ga-gzxZ^_=,'\d/| :])*"
+)
+_PLAIN_FAULT = re.compile(r"[a-g],|\d{4}|(?:^|[\s|:])/")
 _LENGTH = re.compile(r"(\d*)(/*)(\d*)")
 MAX_LENGTH_MULTIPLIER = 1024  # a longer note is a fault, not music
 
@@ -74,6 +82,7 @@ class Bar:
         return self.duration - self.expected if self.expected is not None else Fraction(0)
 
 
+@cache
 def parse_length(text: str) -> Fraction:
     """Length multiplier of a note-length suffix: '' → 1, '2' → 2, '/' → 1/2, '3/2', '//' → 1/4."""
     match = _LENGTH.fullmatch(text)
@@ -130,6 +139,11 @@ def default_unit(meter: Fraction | None) -> Fraction:
     return Fraction(1, 16) if meter is not None and meter < Fraction(3, 4) else Fraction(1, 8)
 
 
+def is_plain_music(line: str) -> bool:
+    """True for a line with nothing but plain, fault-free notes, chords, rests and bar lines."""
+    return bool(_PLAIN_MUSIC.fullmatch(line)) and not _PLAIN_FAULT.search(line)
+
+
 def tokenize_line(line: str, line_no: int) -> Iterator[Token]:
     """Tokens of one body line (comments removed)."""
     for match in TOKEN.finditer(strip_comment(line)):
@@ -161,13 +175,15 @@ class _BarMeter:
         self.chord_first: Fraction | None = None
         self.in_chord = False
         self.last_sound: tuple[Bar, Fraction] | None = None
+        # Where a bar that opens now starts: after the last bar line or inline field, or at
+        # the start of the line (never inside a chord, tuplet or grace group).
+        self.boundary = (0, 1)
 
     def _bar(self, token: Token) -> Bar:
         current = self.open.get(self.voice)
         if current is None:
-            current = Bar(
-                self.voice, token.line, token.column, 0, 0, Fraction(0), self.meter, self.unit
-            )
+            line, column = self.boundary if self.boundary[0] == token.line else (token.line, 1)
+            current = Bar(self.voice, line, column, 0, 0, Fraction(0), self.meter, self.unit)
             current.first = not any(b.voice == self.voice for b in self.bars)
             self.open[self.voice] = current
         return current
@@ -206,6 +222,8 @@ class _BarMeter:
 
     def feed(self, token: Token) -> None:
         kind = token.kind
+        if kind in ("bar", "field"):
+            self.boundary = (token.line, token.column + len(token.text))
         if kind == "grace_open":
             self.in_grace = True
         elif kind == "grace_close":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pictune.abc.convert import abc_to_midi
@@ -45,6 +46,21 @@ def _unplayable(found: list[Diagnostic]) -> bool:
     )
 
 
+_ABC2MIDI_BAR = re.compile(r"^Track \d+ Bar \d+ has .* time units while the time signature has")
+
+
+def _without_duplicate_bars(found: list[Diagnostic]) -> list[Diagnostic]:
+    """abc2midi's bar-length warnings when the pre-checks measured the bars themselves.
+
+    The pre-checks report each wrong bar once, in quarter notes, and know a pickup from an
+    under-full bar; abc2midi reports the same bars again in its own units (and pickups too).
+    They measure bars only when they found no error, so otherwise abc2midi's are kept.
+    """
+    if any(d.is_error and d.source == "precheck" for d in found):
+        return found
+    return [d for d in found if not (d.source == "abc2midi" and _ABC2MIDI_BAR.match(d.message))]
+
+
 def validate(abc: str) -> Validation:
     """Diagnostics (severity, line, column, message) for one tune, sorted by place."""
     check_size(abc)
@@ -54,5 +70,6 @@ def validate(abc: str) -> Validation:
         conversion = abc_to_midi(abc)
         found.extend(conversion.diagnostics)
         midi = conversion.midi
+    found = _without_duplicate_bars(found)
     ordered = sorted(found, key=lambda d: (d.line, d.column, d.source))
     return Validation(abc, tuple(ordered), midi)

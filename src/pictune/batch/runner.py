@@ -8,7 +8,10 @@ job runs in a local process pool here, or on a Ray cluster (`pictune.batch.ray_r
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.context
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -156,6 +159,14 @@ def make_job(
     return BatchJob(config, prompt, seed)
 
 
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How pool processes start: forked (fast) unless this process has a model library
+    loaded — a fork of a process whose torch threads are running can deadlock, so the
+    workers are then started fresh."""
+    threaded = any(name in sys.modules for name in ("torch", "transformers"))
+    return multiprocessing.get_context("spawn" if threaded else "fork")
+
+
 def _start_worker(job: BatchJob) -> None:
     global _worker
     _worker = PictureComposer(job)
@@ -186,8 +197,9 @@ def run_batch(
     default = default_workers(job.config, os.cpu_count() or 1)
     started = time.perf_counter()
     with ProcessPoolExecutor(
-        max_workers=max(1, workers or default), initializer=_start_worker, initargs=(job,)
-    ) as pool:
+        max_workers=max(1, workers or default), mp_context=worker_context(),
+        initializer=_start_worker, initargs=(job,),
+    ) as pool:  # fmt: skip
         futures = [pool.submit(_compose_one, image, folder) for image, folder in todo]
         outcomes = (f.result() for f in as_completed(futures))
         return collect(outcomes, summary, images_dir, out_dir, started, progress)

@@ -18,6 +18,7 @@ from pictune.abc import (
     repair,
     validate,
 )
+from pictune.abc.diagnostics import merge_repeated
 from pictune.cli.output import (
     console,
     err_console,
@@ -56,7 +57,7 @@ def check(
         print_json({"ok": result.ok, "diagnostics": [d.to_dict() for d in result.diagnostics]})
     elif result.diagnostics:
         table = Table("line", "col", "severity", "message", "source")
-        for d in result.diagnostics:
+        for d in merge_repeated(result.diagnostics):
             colour = "red" if d.is_error else "yellow"
             table.add_row(
                 str(d.line), str(d.column), f"[{colour}]{d.severity.value}[/]", d.message, d.source
@@ -84,7 +85,7 @@ def repair_command(
     def run() -> None:
         text = read_text(file)
         before = validate(text)
-        result = repair(text, before.diagnostics, fix_bar_lengths=fix_bars)
+        result = repair(text, before, fix_bar_lengths=fix_bars)
         after = validate(result.abc)
         if as_json:
             print_json(
@@ -146,8 +147,17 @@ def convert(
     soundfont: Path | None = typer.Option(
         None, help="SoundFont for WAV (else $PICTUNE_SOUNDFONT or system)."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Exit 0 even when abc2midi reported errors (what it could play)."
+    ),
 ) -> None:
-    """Convert ABC to MIDI, WAV, SVG or MusicXML (or MIDI to ABC)."""
+    """Convert ABC to MIDI, WAV, SVG or MusicXML (or MIDI to ABC).
+
+    A tune with errors is converted as far as abc2midi can; its errors are printed and the
+    exit code is 1 unless --force.
+    """
+    skipped: list[str] = []  # the errors abc2midi reported, repeated ones merged
+    error_count = 0
 
     def run() -> Path:
         data = read_input(file)
@@ -167,6 +177,9 @@ def convert(
             target.write_text(svg, "utf-8")
             return target
         conversion = abc_to_midi(abc)
+        skipped.extend(str(d) for d in merge_repeated(conversion.errors))
+        nonlocal error_count
+        error_count = len(conversion.errors)
         if conversion.midi is None:
             raise AbcError(
                 f"ABC cannot be converted: {conversion.errors[0] if conversion.errors else '?'}"
@@ -181,6 +194,17 @@ def convert(
 
     written = guarded(run)
     console.print(f"wrote {written}", highlight=False)
+    if skipped:
+        for line in skipped:
+            err_console.print(line, highlight=False, markup=False)
+        err_console.print(
+            f"{error_count} error(s): the output holds only what abc2midi could play "
+            "(`pictune abc repair` fixes most)",
+            highlight=False,
+            markup=False,
+        )
+        if not force:
+            raise typer.Exit(1)
 
 
 _SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}

@@ -46,13 +46,9 @@ def compose(
             config, backend=backend, model=model, base_url=base_url, corpus=corpus, k=k,
             rounds=rounds, bars=bars, max_attempts=max_attempts,
         )  # fmt: skip
-        if settings.backend == "offline":
-            err_console.print(
-                "[dim]using the offline composer; for a vision-language model "
-                "see README › Using a real VLM[/]"
-            )
         started = time.perf_counter()
         composer = open_composer(settings, lambda text: err_console.print(f"first run: {text}"))
+        err_console.print(f"[dim]using {composer.about}[/]")
         result = composer.compose(
             image, prompt, seed=seed,
             progress=lambda stage: err_console.print(f"  {stage}…", highlight=False),

@@ -20,7 +20,10 @@ class RunResult:
     error: str | None = None
     abc: str | None = None
     caption: str | None = None  # the caption pictune's captioner writes for this music
-    metrics: dict[str, Any] | None = None  # of the piece kept
+    metrics: dict[str, Any] | None = None  # of the piece kept (every voice)
+    melody_metrics: dict[str, Any] | None = None  # of its melody alone (what OA compares)
+    critic_penalty: float | None = None  # the music critic's severity-weighted findings
+    critic_rates: dict[str, Any] | None = None
     first_distance: float | None = None  # distance to the target ranges: first playable draft
     final_distance: float | None = None  # … and the piece kept
     correction_attempts: int = 0
@@ -68,6 +71,9 @@ def from_composition(
         error=None if composition.ok else composition.status, abc=composition.abc,
         caption=music_caption(composition.abc) if composition.abc else None,
         metrics=chosen.metrics if chosen else None,
+        melody_metrics=chosen.melody_metrics if chosen else None,
+        critic_penalty=chosen.penalty if chosen else None,
+        critic_rates=chosen.rates if chosen else None,
         first_distance=first.distance if first else None,
         final_distance=chosen.distance if chosen else None,
         correction_attempts=sum(r.kind == "correct" for r in rounds),

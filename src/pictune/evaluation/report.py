@@ -9,6 +9,7 @@ from typing import Any
 
 from pictune.corpus.profile import MetricProfile
 from pictune.evaluation.runner import EvalRun
+from pictune.evaluation.stats import CRITIC_RATES
 from pictune.music.metrics import REFINEMENT_METRICS
 
 HEADLINE = (
@@ -72,7 +73,20 @@ def markdown_table(run: EvalRun, profile: MetricProfile) -> str:
         lines.append("| " + " | ".join(row) + " |")
     lines += [
         "",
-        "Metric mean ± std (overlapping area with the corpus, 1 = same distribution):",
+        "The music critic (mean per piece; a share for yes/no rates; penalty: severity-weighted findings, lower is better):",
+        "",
+    ]
+    rates = ["penalty", *CRITIC_RATES]
+    lines.append("| configuration | " + " | ".join(n.replace("_", " ") for n in rates) + " |")
+    lines.append("|" + "|".join("---" for _ in range(len(rates) + 1)) + "|")
+    for config in run.configs:
+        critic = run.summaries[config.name]["critic"]
+        lines.append(
+            f"| {config.name} | " + " | ".join(_show(critic[n], "{:.2f}") for n in rates) + " |"
+        )
+    lines += [
+        "",
+        "Melody metric mean ± std (overlapping area with the corpus, 1 = same distribution):",
         "",
     ]
     names = list(REFINEMENT_METRICS)
@@ -92,7 +106,9 @@ def markdown_table(run: EvalRun, profile: MetricProfile) -> str:
 
 
 def _flat(summary: dict[str, Any]) -> dict[str, Any]:
-    row = {k: v for k, v in summary.items() if k not in ("metrics", "failures")}
+    row = {k: v for k, v in summary.items() if k not in ("metrics", "failures", "critic")}
+    for name, value in summary["critic"].items():
+        row[f"critic_{name}"] = value
     for name, values in summary["metrics"].items():
         for part, value in values.items():
             row[f"{name}_{part}"] = value

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pictune.batch.runner import find_images, make_job
+from pictune.batch.runner import find_images, make_job, worker_context
 from pictune.errors import InputError, PictuneError
 from pictune.evaluation.grid import EvalConfig
 from pictune.evaluation.measure import RunResult, from_composition
@@ -155,7 +155,8 @@ def run_evaluation(
                 finish(config, compose_one(composer, str(picture), name, str(folder),
                                            config.name, seed))  # fmt: skip
             continue
-        with ProcessPoolExecutor(count, initializer=_start, initargs=(chosen,)) as pool:
+        context = worker_context()
+        with ProcessPoolExecutor(count, context, initializer=_start, initargs=(chosen,)) as pool:
             futures = [
                 pool.submit(_pooled_one, str(picture), name, str(folder), config.name, seed)
                 for picture, name, folder in jobs

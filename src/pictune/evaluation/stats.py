@@ -57,10 +57,37 @@ def overlapping_area(generated: Array, reference: Array, floor: float) -> float 
 
 
 def metric_values(results: list[RunResult], name: str) -> Array:
-    return np.asarray(
-        [r.metrics[name] for r in results if r.ok and r.metrics and r.metrics[name] is not None],
-        dtype=np.float64,
-    )
+    """A metric over the runs, measured on the melody (like with like: the corpus is mostly
+    single melodies); on the whole piece only for a run that kept no melody measure."""
+    values = []
+    for r in results:
+        measured = r.melody_metrics or r.metrics
+        if r.ok and measured and measured.get(name) is not None:
+            values.append(measured[name])
+    return np.asarray(values, dtype=np.float64)
+
+
+CRITIC_RATES = (
+    "strong_beat_chord_tones", "bass_root_on_downbeats", "untied_beat_crossings",
+    "ledger_lines_per_note", "bass_above_melody", "melody_range", "repeated_bars",
+    "melody_ends_on_tonic", "bass_ends_on_tonic",
+)  # fmt: skip
+
+
+def critic_summary(results: list[RunResult]) -> dict[str, float | None]:
+    """The music critic's mean penalty and mean rates (a share for yes/no rates)."""
+    ok = [r for r in results if r.ok and r.critic_rates is not None]
+    summary: dict[str, float | None] = {
+        "penalty": _mean([r.critic_penalty for r in ok if r.critic_penalty is not None])
+    }
+    for name in CRITIC_RATES:
+        values = [
+            float(value)
+            for r in ok
+            if r.critic_rates is not None and (value := r.critic_rates.get(name)) is not None
+        ]
+        summary[name] = _mean(values)
+    return summary
 
 
 def _mean(values: list[float]) -> float | None:
@@ -91,6 +118,7 @@ def summarise(results: list[RunResult], profile: MetricProfile) -> dict[str, Any
         "valid_rate": round(len(ok) / len(results), 4) if results else None,
         "metrics": metrics,
         "mean_oa": _mean(overlaps),
+        "critic": critic_summary(results),
         "correction_attempts": _mean([float(r.correction_attempts) for r in ok]),
         "first_distance": _mean([r.first_distance for r in ok if r.first_distance is not None]),
         "final_distance": _mean([r.final_distance for r in ok if r.final_distance is not None]),

@@ -74,15 +74,8 @@ class Review:
         return sum(f.severity is severity for f in self.findings)
 
     def fixes(self, limit: int = 12, minimum: Severity = Severity.WARNING) -> list[str]:
-        """Concrete one-line fixes, worst first, at most `limit`: findings that say the same
-        thing in several places share one line ('bar 1, beat 2; bar 5, beat 2 (Horn): …')."""
-        allowed = _ORDER[minimum]
-        groups: dict[tuple[str, str, str, str], list[Finding]] = {}
-        for finding in self.findings:
-            if _ORDER[finding.severity] <= allowed:
-                key = (finding.rule, finding.voice, finding.message, finding.advice)
-                groups.setdefault(key, []).append(finding)
-        return [_joined(group) for group in list(groups.values())[:limit]]
+        """Concrete one-line fixes, worst first, at most `limit` (see `fix_lines`)."""
+        return fix_lines(self.findings, limit, minimum)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +90,20 @@ class Review:
 
 
 MAX_PLACES = 4  # places named on one line of fixes
+
+
+def fix_lines(
+    findings: tuple[Finding, ...], limit: int = 12, minimum: Severity = Severity.WARNING
+) -> list[str]:
+    """Concrete one-line fixes, worst first, at most `limit`: findings that say the same
+    thing in several places share one line ('bar 1, beat 2; bar 5, beat 2 (Horn): …')."""
+    allowed = _ORDER[minimum]
+    groups: dict[tuple[str, str, str, str], list[Finding]] = {}
+    for finding in findings:
+        if _ORDER[finding.severity] <= allowed:
+            key = (finding.rule, finding.voice, finding.message, finding.advice)
+            groups.setdefault(key, []).append(finding)
+    return [_joined(group) for group in list(groups.values())[:limit]]
 
 
 def _joined(group: list[Finding]) -> str:

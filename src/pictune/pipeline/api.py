@@ -33,6 +33,11 @@ class Composer(Protocol):
     @property
     def backend_id(self) -> str: ...
 
+    @property
+    def about(self) -> str:
+        """One line for a person: what composes, and where to go for more."""
+        ...
+
     def compose(
         self,
         image: str | Path,
@@ -59,9 +64,10 @@ def make_backend(settings: Settings) -> Any:
 
 
 def default_workers(settings: Settings, cores: int) -> int:
-    """Workers a batch runs side by side by default: one a core for a backend that holds
-    no model in memory, one for a local model (it takes the machine's memory or GPU)."""
-    return 1 if holds_local_model(settings) else max(1, cores)
+    """Workers a batch runs side by side by default: one a core for the offline composer;
+    one for a model backend (a local model takes the machine's memory or GPU; a server
+    sets its own concurrency, raised with --workers)."""
+    return max(1, cores) if settings.backend == "offline" else 1
 
 
 def holds_local_model(settings: Settings) -> bool:

@@ -28,11 +28,13 @@ from pictune.errors import AbcError
 from pictune.explain.consistency import check_motivation
 from pictune.images import load_image
 from pictune.models.vlm.base import GenerationOptions, Message, Reply, VisionLanguageModel
-from pictune.music.metrics import Metrics, compute_metrics
-from pictune.music.novelty import COPY_RUN, Line, copied_run, melody_notes
+from pictune.music.critic import fix_lines
+from pictune.music.metrics import Metrics
+from pictune.music.novelty import COPY_RUN, Line
 from pictune.music.score import Score
 from pictune.pipeline.config import Settings
-from pictune.pipeline.feedback import Range, distance, metrics_text, reference_ranges
+from pictune.pipeline.feedback import Yardstick
+from pictune.pipeline.judge import ReferenceMeasures, better, judge, measure_reference, yardstick_of
 from pictune.pipeline.record import Composition, Reference, Refinement, Round
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,10 @@ class VlmComposer:
     def backend_id(self) -> str:
         return str(self.backend.id)
 
+    @property
+    def about(self) -> str:
+        return f"{self.backend_id} through the describe → retrieve → compose → refine pipeline"
+
     def _call(self, run: _Run, kind: str, messages: list[Message], thinking: bool | None) -> Reply:
         run.check()
         run.calls += 1
@@ -110,7 +116,7 @@ class VlmComposer:
         run = _Run(self.settings, seed)
         timings: dict[str, float] = {}
         description, references, best = "", [], None
-        ranges: dict[str, Range] = {}
+        yardstick = Yardstick({}, {}, "references")
         status, stopped = "ok", "no refinement asked" if self.settings.rounds == 0 else ""
         try:
             clock = time.perf_counter()
@@ -133,9 +139,10 @@ class VlmComposer:
                 per_query=self.settings.references,
             )  # fmt: skip
             shown = [self._reference(h) for h in hits]
-            references = [reference for reference, _, _ in shown]
-            ranges = reference_ranges([m for _, m, _ in shown if m is not None])
-            lines = [line for _, _, line in shown if line]
+            references = [reference for reference, _ in shown]
+            measured = [m for _, m in shown if m is not None]
+            yardstick = yardstick_of(measured)
+            lines = [m.line for m in measured if m.line]
             timings["retrieve"] = time.perf_counter() - clock
             clock = time.perf_counter()
             compose = template("compose").substitute(
@@ -147,18 +154,18 @@ class VlmComposer:
                 bars=self.settings.bars,
             )
             best = self._until_playable(
-                run, "compose", [Message("user", compose, (picture,))], ranges, lines
+                run, "compose", [Message("user", compose, (picture,))], yardstick, lines
             )
             timings["compose"] = time.perf_counter() - clock
             clock = time.perf_counter()
             for number in range(1, self.settings.rounds + 1):
                 if best is None:
                     break
-                candidate = self._refine(run, picture, description, best, ranges, lines)
+                candidate = self._refine(run, picture, description, best, yardstick, lines)
                 if candidate is None:
                     stopped = f"round {number} wrote no playable tune"
                     break
-                if not _better(candidate, best):
+                if not better(candidate, best):
                     stopped = f"round {number} did not come closer"
                     break
                 best = candidate
@@ -181,37 +188,35 @@ class VlmComposer:
             backend=self.backend_id, seed=seed, references=tuple(references), rounds=rounds,
             chosen_round=chosen, title=_title(best.abc if best else None),
             heatmap=rounds[0].attention if rounds else None,
-            refinement=Refinement({n: (r.low, r.high) for n, r in ranges.items()},
-                                  "references", stopped),
+            refinement=Refinement(yardstick.ranges(), yardstick.source, stopped),
             corpus=self.index.name, embedder=self.embedder.id, model_calls=run.calls,
             timings={k: round(v, 4) for k, v in timings.items()},
             settings=self.settings.public(), version=__version__,
             midi=run.midi.get(chosen) if chosen is not None else None,
         )  # fmt: skip
 
-    def _reference(self, hit: Any) -> tuple[Reference, Metrics | None, Line]:
-        """The example as the prompt shows it, its metrics and its melody line (one
-        conversion of its ABC for both)."""
+    def _reference(self, hit: Any) -> tuple[Reference, ReferenceMeasures | None]:
+        """The example as the prompt shows it, and its measures for the yardstick and the
+        copy check (one conversion of its ABC for all of them)."""
         abc = self.index.abc_for(hit.record)
         cut, was_cut = cut_tune(abc, self.settings.example_bars)
         note = f"(first {self.settings.example_bars} bars of its main voice)\n" if was_cut else ""
-        metrics, line = None, []
+        measures = None
         with contextlib.suppress(AbcError):  # a reference abc2midi cannot play gives no range
-            score = Score.from_abc(abc)
-            metrics, line = compute_metrics(score), melody_notes(score)
+            measures = measure_reference(Score.from_abc(abc), abc)
         reference = Reference(
             hit.record.id, hit.record.caption, hit.score,
             {k: list(v) for k, v in hit.matches.items()}, title=hit.record.tags.get("title"),
             cut=was_cut, abc_in_prompt=note + cut,
         )  # fmt: skip
-        return reference, metrics, line
+        return reference, measures
 
     def _until_playable(
         self,
         run: _Run,
         kind: str,
         messages: list[Message],
-        ranges: dict[str, Range],
+        yardstick: Yardstick,
         lines: list[Line],
     ) -> Round | None:
         """Ask, then correct with the diagnostics, until a playable tune (bounded)."""
@@ -220,7 +225,9 @@ class VlmComposer:
             step = kind if attempt == 0 else "correct"
             reply = self._call(run, step, current, thinking=True)
             text = reply.text
-            round_, midi = self._judge(step, current[-1].text, text, reply.seconds, ranges, lines)
+            round_, midi = self._judge(
+                step, current[-1].text, text, reply.seconds, yardstick, lines
+            )
             round_ = replace(round_, phrase_attention=_phrase_maps(text, reply.extra))
             if midi is not None:
                 run.midi[len(run.rounds)] = midi
@@ -248,12 +255,20 @@ class VlmComposer:
         image: Any,
         description: str,
         best: Round,
-        ranges: dict[str, Range],
+        yardstick: Yardstick,
         lines: list[Line],
     ) -> Round | None:
-        assert best.metrics is not None and best.abc
-        metrics = Metrics(**best.metrics)
+        assert best.metrics is not None and best.melody_metrics is not None and best.abc
+        metrics, melody = Metrics(**best.metrics), Metrics(**best.melody_metrics)
         issues = ""
+        fixes = fix_lines(best.findings)
+        if fixes:
+            issues += (
+                "\nA musician read your score and objects to this (fix each one; a rule of "
+                "music matters more than any measurement above):\n"
+                + "\n".join(f"- {line}" for line in fixes)
+                + "\n"
+            )
         wrong = [c for c in best.claims if c["verdict"] == "inconsistent"]
         if wrong and self.settings.consistency_feedback:
             issues += (
@@ -269,11 +284,11 @@ class VlmComposer:
         refine = template("refine").substitute(
             description=description.strip(),
             abc=best.abc.strip(),
-            metrics=metrics_text(metrics, ranges),
+            metrics=yardstick.text(melody, metrics),
             issues=issues,
         )
         return self._until_playable(
-            run, "refine", [Message("user", refine, (image,))], ranges, lines
+            run, "refine", [Message("user", refine, (image,))], yardstick, lines
         )
 
     def _judge(
@@ -282,7 +297,7 @@ class VlmComposer:
         prompt: str,
         reply: str,
         seconds: float,
-        ranges: dict[str, Range],
+        yardstick: Yardstick,
         lines: list[Line],
     ) -> tuple[Round, bytes | None]:
         """The round a reply makes, and the MIDI its validation produced (the one abc2midi
@@ -305,14 +320,12 @@ class VlmComposer:
                 motivation=tune.motivation,
             ), None  # fmt: skip
         score = Score.from_midi(tune.validation.midi)
-        metrics = compute_metrics(score)
-        shared = copied_run(melody_notes(score), lines)
-        penalty = 1.0 if shared is not None and shared >= COPY_RUN else 0.0
+        judgement = judge(score, tune.abc, yardstick, lines)
         claims = check_motivation(tune.motivation, tune.abc, score)
         return Round(
-            kind, prompt, reply, seconds, tune.abc, True, diagnostics, fixes, metrics.to_dict(),
-            distance(metrics, ranges) + penalty, shared, tune.motivation,
-            claims=tuple(c.to_dict() for c in claims),
+            kind, prompt, reply, seconds, tune.abc, True, diagnostics, fixes,
+            motivation=tune.motivation, claims=tuple(c.to_dict() for c in claims),
+            **judgement.round_fields(),
         ), tune.validation.midi  # fmt: skip
 
 
@@ -327,13 +340,6 @@ def _phrase_maps(text: str, extra: dict[str, Any]) -> dict[str, Any] | None:
         label: [[round(float(v), 8) for v in row] for row in grid.tolist()]
         for label, grid in maps.items()
     } or None
-
-
-def _better(candidate: Round, best: Round) -> bool:
-    """Validity first, then a smaller distance to the references' metric ranges."""
-    if candidate.valid != best.valid:
-        return candidate.valid
-    return (candidate.distance or 0.0) < (best.distance or 0.0)
 
 
 def _grid(values: Any) -> tuple[tuple[float, ...], ...] | None:

@@ -35,12 +35,11 @@ from pictune.models.offline.explanation import heat_grid, motivation
 from pictune.models.offline.melody import MelodyModel
 from pictune.models.offline.plan import MusicalPlan, plan_from_analysis
 from pictune.models.offline.revise import revise_plan
-from pictune.music.metrics import Metrics, compute_metrics
-from pictune.music.novelty import COPY_RUN, Line, copied_run, melody_notes
+from pictune.music.novelty import COPY_RUN, Line
 from pictune.music.score import Score
-from pictune.music.yardsticks import melody_metrics
 from pictune.pipeline.config import Settings
-from pictune.pipeline.feedback import Range, distance, reference_ranges
+from pictune.pipeline.feedback import MELODY_METRICS, Range, Yardstick
+from pictune.pipeline.judge import Judgement, judge, measure_reference, yardstick_of
 from pictune.pipeline.record import (
     Composition,
     OfflineDetails,
@@ -71,10 +70,8 @@ class _Draft:
     tune: PlayableTune
     midi: bytes
     score: Score
-    metrics: Metrics
-    shared_run: int | None
+    judgement: Judgement
     attempts: int
-    distance: float
     seconds: float
 
 
@@ -83,6 +80,10 @@ class OfflineComposer:
     melody models learned from it (keyed by the index's content checksum)."""
 
     backend_id = "offline"
+    about = (
+        "the offline composer (no model weights, no network); for a vision-language model "
+        "see README › Using a real VLM"
+    )
 
     def __init__(self, settings: Settings, index: CorpusIndex) -> None:
         self.settings, self.index = settings, index
@@ -133,16 +134,11 @@ class OfflineComposer:
         say("compose")
         read = tune_lines(index, records)
         model = training_model(index, plan, read, self._models)
-        reference_lines = [melody_notes(tune.score) for tune in read]
-        reference_metrics = [compute_metrics(tune.score) for tune in read]
-        if reference_metrics:
-            ranges, ranges_from = reference_ranges(reference_metrics), "references"
-        else:
-            profile = metric_profile(index)
-            ranges = {n: Range(*profile.band(n)) for n in profile.values if profile.values[n].size}
-            ranges_from = f"corpus (10th–90th percentile of {profile.tunes} tunes)"
+        measured = [measure_reference(tune.score, None) for tune in read]
+        reference_lines = [m.line for m in measured]
+        yardstick = yardstick_of(measured) if measured else self._corpus_yardstick()
         title = title_for(analysis, plan)
-        best = first = self._draft(plan, model, seed * 1000, title, reference_lines, ranges)
+        best = first = self._draft(plan, model, seed * 1000, title, reference_lines, yardstick)
         drafts: list[tuple[_Draft, tuple[str, ...], bool]] = [(first, (), True)]
         stopped = (
             "no refinement asked" if settings.rounds == 0 else f"{settings.rounds} round(s) done"
@@ -150,7 +146,7 @@ class OfflineComposer:
         lap("compose")
         say("refine")
         for number in range(1, settings.rounds + 1):
-            outside = _outside(best.metrics, ranges)
+            outside = yardstick.outside(best.judgement.melody, best.judgement.metrics)
             if not outside:
                 stopped = "every metric inside its band"
                 break
@@ -159,9 +155,9 @@ class OfflineComposer:
                 stopped = "no plan setting moves the metrics outside their bands"
                 break
             draft = self._draft(
-                revised, model, seed * 1000 + 100 * number, title, reference_lines, ranges
+                revised, model, seed * 1000 + 100 * number, title, reference_lines, yardstick
             )
-            better = draft.distance < best.distance
+            better = draft.judgement.rank < best.judgement.rank
             drafts.append((draft, tuple(changes), better))
             if not better:
                 stopped = f"round {number} did not come closer"
@@ -171,7 +167,9 @@ class OfflineComposer:
         say("explain")
         revisions = [c for draft, changes, kept in drafts if kept for c in changes]
         names = [r.tags.get("title") or r.id for r in records]
-        text = motivation(analysis, best.plan, names, revisions, best.shared_run, best.piece.notes)
+        text = motivation(
+            analysis, best.plan, names, revisions, best.judgement.shared_run, best.piece.notes
+        )
         claims = tuple(c.to_dict() for c in check_motivation(text, best.tune.abc, best.score))
         grid = heat_grid(analysis, best.plan)
         rounds = tuple(
@@ -190,9 +188,7 @@ class OfflineComposer:
             ),
             rounds=rounds, chosen_round=next(i for i, (d, _, _) in enumerate(drafts) if d is best),
             title=title, heatmap=tuple(tuple(round(float(v), 6) for v in row) for row in grid),
-            refinement=Refinement(
-                {n: (r.low, r.high) for n, r in ranges.items()}, ranges_from, stopped
-            ),
+            refinement=Refinement(yardstick.ranges(), yardstick.source, stopped),
             corpus=index.name, embedder=index.embedder_id, model_calls=0, timings=timings,
             settings=settings.public(),
             offline=OfflineDetails(
@@ -202,6 +198,18 @@ class OfflineComposer:
             version=__version__, midi=best.midi,
         )  # fmt: skip
 
+    def _corpus_yardstick(self) -> Yardstick:
+        """With no references: the corpus's 10th–90th percentile band (of its tunes, most of
+        them single melodies, so it sets no texture target)."""
+        profile = metric_profile(self.index)
+        melody = {
+            n: Range(*profile.band(n))
+            for n in MELODY_METRICS
+            if n in profile.values and profile.values[n].size
+        }
+        source = f"corpus (10th–90th percentile of {profile.tunes} tunes)"
+        return Yardstick(melody, {}, source)
+
     def _draft(
         self,
         plan: MusicalPlan,
@@ -209,7 +217,7 @@ class OfflineComposer:
         seed: int,
         title: str,
         reference_lines: list[Line],
-        ranges: dict[str, Range],
+        yardstick: Yardstick,
     ) -> _Draft:
         """One piece for `plan`, redrawn (at most `max_attempts` times) while its melody
         copies a reference, validated once per attempt, then measured."""
@@ -221,29 +229,14 @@ class OfflineComposer:
             if not tune.ok or tune.validation.midi is None:
                 raise AbcError(f"the composer wrote invalid ABC: {tune.validation.errors[0]}")
             score = Score.from_midi(tune.validation.midi)
-            shared = copied_run(melody_notes(score), reference_lines)
-            metrics = melody_metrics(score, piece.abc)  # like with like: melodies
-            penalty = 1.0 if shared is not None and shared >= COPY_RUN else 0.0
+            judgement = judge(score, tune.abc, yardstick, reference_lines)
             draft = _Draft(
-                plan, piece, tune, tune.validation.midi, score, metrics, shared, attempt + 1,
-                distance(metrics, ranges) + penalty, 0.0,
-            )  # fmt: skip
-            if shared is None or shared < COPY_RUN:
+                plan, piece, tune, tune.validation.midi, score, judgement, attempt + 1, 0.0
+            )
+            if judgement.shared_run is None or judgement.shared_run < COPY_RUN:
                 break
         assert draft is not None  # max_attempts ≥ 1 (Settings checks it)
         return replace(draft, seconds=round(time.perf_counter() - started, 4))
-
-
-def _outside(metrics: Metrics, ranges: dict[str, Range]) -> dict[str, str]:
-    """Each metric outside its band, and on which side."""
-    sides = {}
-    for name, span in ranges.items():
-        value = getattr(metrics, name)
-        if value is not None and float(value) > span.high:
-            sides[name] = "high"
-        elif value is not None and float(value) < span.low:
-            sides[name] = "low"
-    return sides
 
 
 def _round(
@@ -258,7 +251,7 @@ def _round(
         kind="draft" if number == 0 else "refine", prompt=draft.plan.description(),
         reply=draft.tune.abc, seconds=draft.seconds, abc=draft.tune.abc, valid=True,
         diagnostics=tuple(d.to_dict() for d in draft.tune.validation.diagnostics),
-        fixes=tuple(f.to_dict() for f in draft.tune.fixes), metrics=draft.metrics.to_dict(),
-        distance=round(draft.distance, 6), shared_run=draft.shared_run, motivation=text,
+        fixes=tuple(f.to_dict() for f in draft.tune.fixes), motivation=text,
         claims=claims if text else (), changes=changes, accepted=kept, attempts=draft.attempts,
+        **draft.judgement.round_fields(),
     )  # fmt: skip

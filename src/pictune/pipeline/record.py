@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pictune.music.findings import Finding, Severity
+
 SCHEMA = 2
 REPORT = "report.json"
 Grid = tuple[tuple[float, ...], ...]
@@ -99,6 +101,10 @@ class Round:
     changes: tuple[str, ...] = ()  # what this round changed (offline: plan revisions)
     accepted: bool | None = None  # whether it became the best candidate so far
     attempts: int = 1  # drafts tried for this round (offline: redrawn while it copied)
+    melody_metrics: dict[str, Any] | None = None  # the melody voice alone
+    findings: tuple[Finding, ...] = ()  # the music critic's, worst first
+    penalty: float | None = None  # the critic's severity-weighted count (lower is better)
+    rates: dict[str, Any] | None = None  # the critic's rates (chord tones on strong beats …)
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,17 @@ class Composition:
     def chosen(self) -> Round | None:
         return self.rounds[self.chosen_round] if self.chosen_round is not None else None
 
+    def file_keys(self) -> tuple[str, ...]:
+        """The `OUTPUT_FILES` keys its folder holds once saved: the music files when there is
+        a tune, the heat-maps when the run has their grids, and the rest always."""
+        chosen = self.chosen
+        has = {
+            **dict.fromkeys(MUSIC_FORMATS, bool(self.abc)),
+            "heatmap": self.heatmap is not None,
+            "phrases": bool(chosen and chosen.phrase_attention),
+        }
+        return tuple(f.key for f in OUTPUT_FILES if f.always or has[f.key])
+
     def to_dict(self) -> dict[str, Any]:
         """The record's JSON form (what report.json holds; the MIDI is saved beside it)."""
         data = asdict(replace(self, midi=None))
@@ -202,6 +219,9 @@ def from_dict(data: dict[str, Any]) -> Composition:
                 "claims": tuple(r["claims"]),
                 "changes": tuple(r["changes"]),
                 "attention": _grid(r["attention"]),
+                "findings": tuple(
+                    Finding(**{**f, "severity": Severity(f["severity"])}) for f in r["findings"]
+                ),
             }
         )
         for r in data.pop("rounds")
