@@ -25,6 +25,7 @@ class RunResult:
     critic_penalty: float | None = None  # the music critic's severity-weighted findings
     critic_rates: dict[str, Any] | None = None
     first_distance: float | None = None  # distance to the target ranges: first playable draft
+    first_penalty: float | None = None  # the critic's penalty of that first draft
     final_distance: float | None = None  # … and the piece kept
     correction_attempts: int = 0
     refinement_rounds: int = 0
@@ -75,6 +76,7 @@ def from_composition(
         critic_penalty=chosen.penalty if chosen else None,
         critic_rates=chosen.rates if chosen else None,
         first_distance=first.distance if first else None,
+        first_penalty=first.penalty if first else None,
         final_distance=chosen.distance if chosen else None,
         correction_attempts=sum(r.kind == "correct" for r in rounds),
         refinement_rounds=sum(r.kind == "refine" for r in rounds),
