@@ -13,6 +13,7 @@ from rich.console import Console
 
 from pictune.abc.text import decode_abc
 from pictune.errors import InputError, PictuneError
+from pictune.files import read_limited
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -44,17 +45,11 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def read_input(path: Path) -> bytes:
-    """Bytes of a file argument ('-' is standard input), refusing huge files before reading."""
+    """Bytes of a file argument ('-' is standard input); at most the limit, whatever the file."""
     if str(path) == "-":
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     else:
-        if not path.exists():
-            raise InputError(f"no such file: {path}")
-        if path.is_dir():
-            raise InputError(f"{path} is a folder, not a file")
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(f"{path} is larger than {MAX_INPUT_BYTES >> 20} MB")
-        data = path.read_bytes()
+        data = read_limited(path, MAX_INPUT_BYTES)
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"input is larger than {MAX_INPUT_BYTES >> 20} MB")
     return data

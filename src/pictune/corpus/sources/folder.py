@@ -21,7 +21,8 @@ from pictune.corpus.features import caption_from_features, features_from_score
 from pictune.corpus.records import MusicRecord, Skipped
 from pictune.corpus.sources.clean import clean_tune
 from pictune.errors import PictuneError
-from pictune.music.score import Score
+from pictune.files import read_limited
+from pictune.music.score import MAX_FILE_BYTES, Score
 
 log = logging.getLogger(__name__)
 MUSIC_SUFFIXES = (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".xml")
@@ -103,7 +104,7 @@ class FolderSource:
 
     def _pieces(self, path: Path) -> list[tuple[str | None, str | None, Score]]:
         suffix = path.suffix.lower()
-        data = path.read_bytes()
+        data = read_limited(path, MAX_FILE_BYTES)
         if not data:
             raise ValueError("empty file")
         if suffix in (".mid", ".midi"):

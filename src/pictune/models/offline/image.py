@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pictune.errors import InputError
+from pictune.files import read_limited
 
 MAX_PIXELS = 50_000_000
 MAX_BYTES = 50 << 20
@@ -24,11 +25,7 @@ def load_image(source: str | Path | bytes) -> Image.Image:
         data, name = source, "image"
     else:
         path = Path(source)
-        if not path.is_file():
-            raise InputError(f"no such image: {path}")
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(f"{path.name} is larger than {MAX_BYTES >> 20} MB")
-        data, name = path.read_bytes(), path.name
+        data, name = read_limited(path, MAX_BYTES, "image"), path.name
     if not data:
         raise InputError(f"{name} is empty (0 bytes)")
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
