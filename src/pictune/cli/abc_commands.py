@@ -19,7 +19,6 @@ from pictune.cli.output import (
     read_input,
     read_text,
 )
-from pictune.errors import AbcError
 from pictune.music.audio import render_wav
 from pictune.music.musicxml import to_musicxml
 from pictune.music.sheet import render_svg
@@ -156,17 +155,13 @@ def convert(
             svg, _ = render_svg(abc)
             target.write_text(svg, "utf-8")
             return target
-        conversion = abc_to_midi(abc)
-        if conversion.midi is None:
-            raise AbcError(
-                f"ABC cannot be converted: {conversion.errors[0] if conversion.errors else '?'}"
-            )
+        midi = abc_to_midi(abc).complete_midi()
         if to is Target.mid:
-            target.write_bytes(conversion.midi)
+            target.write_bytes(midi)
         elif to is Target.wav:
-            render_wav(midi_to_score(conversion.midi), target, soundfont=soundfont)
+            render_wav(midi_to_score(midi), target, soundfont=soundfont)
         else:
-            target.write_text(to_musicxml(abc, conversion.midi), "utf-8")
+            target.write_text(to_musicxml(abc, midi), "utf-8")
         return target
 
     written = guarded(run)
