@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -10,7 +11,9 @@ import typer
 from rich.table import Table
 
 from pictune.abc import abc_to_midi, extract, midi_to_abc, midi_to_score, repair, validate
+from pictune.abc.diagnostics import Diagnostic
 from pictune.cli.output import (
+    capped,
     console,
     err_console,
     fail,
@@ -34,6 +37,11 @@ class Target(str, Enum):
     abc = "abc"
 
 
+def _kind(diagnostic: Diagnostic) -> str:
+    """What a finding is about, without its numbers ("Track 0 Bar 200 has 7/2 …" → "Track # …")."""
+    return re.sub(r"\d+", "#", diagnostic.message)[:60]
+
+
 @app.command()
 def check(
     file: Path = typer.Argument(..., help="ABC file ('-' for standard input)."),
@@ -45,12 +53,17 @@ def check(
         print_json({"ok": result.ok, "diagnostics": [d.to_dict() for d in result.diagnostics]})
     elif result.diagnostics:
         table = Table("line", "col", "severity", "message", "source")
-        for d in result.diagnostics:
+        # Errors first: a flood of warnings must not push the one error off the screen.
+        ordered = sorted(result.diagnostics, key=lambda d: not d.is_error)
+        shown, summary = capped(ordered, _kind)
+        for d in shown:
             colour = "red" if d.is_error else "yellow"
             table.add_row(
                 str(d.line), str(d.column), f"[{colour}]{d.severity.value}[/]", d.message, d.source
             )
         console.print(table)
+        if summary:
+            console.print(summary, highlight=False, markup=False)
     if not as_json:
         console.print("[green]valid[/]" if result.ok else f"[red]{len(result.errors)} error(s)[/]")
     if not result.ok:
@@ -89,10 +102,16 @@ def repair_command(
                 output.write_text(result.abc, "utf-8")
             else:
                 sys.stdout.write(result.abc)
-            for fix in result.fixes:
+            fixes, fixes_summary = capped(result.fixes, lambda fix: fix.kind)
+            for fix in fixes:
                 err_console.print(f"fixed {fix}", highlight=False, markup=False)
-            for diag in after.errors:
+            if fixes_summary:
+                err_console.print(f"fixed {fixes_summary}", highlight=False, markup=False)
+            still, still_summary = capped(after.errors, _kind)
+            for diag in still:
                 err_console.print(f"still {diag}", highlight=False, markup=False)
+            if still_summary:
+                err_console.print(f"still {still_summary}", highlight=False, markup=False)
         if not after.ok:
             raise typer.Exit(1)
 
