@@ -134,8 +134,13 @@ def compose(
         )
         try:
             index = CorpusIndex(index_root() / "builtin")
-        except CorpusError:
-            err_console.print("first run: building the builtin corpus index (about 10 s, once)…")
+        except CorpusError as exc:
+            if (index_root() / "builtin").exists():  # damaged, not missing: say so
+                err_console.print(f"{exc}; rebuilding it now (about 10 s)…", markup=False)
+            else:
+                err_console.print(
+                    "first run: building the builtin corpus index (about 10 s, once)…"
+                )
             index = ensure_builtin_index(lambda n, s: None)
         target = out or Path("pictune-out") / image.stem
         started = time.perf_counter()
