@@ -125,6 +125,18 @@ def test_a_chunked_upload_is_cut_off_at_the_limit(tmp_path):
     assert not any(tmp_path.rglob("upload.png"))
 
 
+def test_a_body_that_stalls_is_answered_408(tmp_path):
+    settings = ServerSettings(tmp_path, compose=lambda *a: None, body_timeout_s=0.5)
+    with Served(settings) as served, socket.create_connection(("127.0.0.1", served.port)) as raw:
+        raw.settimeout(20)  # a hang guard; the server answers after 0.5 s
+        raw.sendall(
+            b"POST /api/compositions HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\n\r\n--x\r\n"
+        )
+        answer = raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408")
+
+
 @pytest.mark.parametrize(
     ("request_args", "status"),
     [

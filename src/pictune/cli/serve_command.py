@@ -21,6 +21,7 @@ def _loopback(host: str) -> bool:
 
 
 MIN_TOKEN_CHARS = 32
+MAX_CONNECTIONS = 256  # open connections and tasks at once; more get 503 at once
 
 
 def token_weakness(token: str) -> str | None:
@@ -61,4 +62,14 @@ def serve(
         fail("the web server is not installed: pip install 'pictune[web]'")
     app = create_app(ServerSettings(data_dir=data_dir, workers=workers, token=token))
     err_console.print(f"pictune on http://{host}:{port}/ (data in {data_dir})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Connections beyond the cap get 503; idle keep-alive connections close after 5 s. Slow
+    # headers need a reverse proxy in front (README › Running it in production).
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 << 10,
+    )

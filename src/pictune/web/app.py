@@ -50,6 +50,7 @@ class ServerSettings:
     max_queue: int = 16  # jobs queued or running; beyond this a submission gets 429
     max_upload_bytes: int = 20 << 20
     max_decodes: int = 2  # images decoded at once (a 49-megapixel PNG needs about 150 MB)
+    body_timeout_s: float = 30.0  # longest wait for the next piece of a request body
     job_timeout_s: float = 600.0
     token: str | None = None
     compose: Any = None  # callable(image_path, out_dir, prompt, seed, progress) → None
@@ -121,7 +122,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     admission = Admission(settings.max_queue, store.active)
     decodes = asyncio.Semaphore(settings.max_decodes)
     # The form around the image (boundaries, prompt, seed) needs a few KB more than the image.
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + (64 << 10))
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_upload_bytes + (64 << 10),
+        read_timeout_s=settings.body_timeout_s,
+    )
 
     # Starlette's own HTTPException too: unrouted paths, wrong methods, broken multipart bodies.
     @app.exception_handler(StarletteHTTPException)

@@ -3,12 +3,15 @@
 `BodyLimit` refuses a request whose `Content-Length` is over the limit before reading a byte,
 and stops reading a body (chunked or lying about its length) the moment it passes the limit:
 FastAPI's form parsing would otherwise spool a 1 GB upload to disk before the route could
-answer 413. `Admission` makes "count the queue, then add a job" one atomic step, so 50
-simultaneous uploads against a queue of 16 admit exactly 16.
+answer 413. A client that sends its body slower than one chunk per `read_timeout_s` gets 408.
+
+`Admission` makes "count the queue, then add a job" one atomic step, so 50 simultaneous
+uploads against a queue of 16 admit exactly 16.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -31,9 +34,10 @@ def problem_body(status: int, title: str, detail: str) -> bytes:
 class BodyLimit:
     """ASGI middleware: 413 for request bodies over `limit` bytes, read no further than that."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, read_timeout_s: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.read_timeout_s = read_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,7 +55,13 @@ class BodyLimit:
             nonlocal received, refused
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout_s)
+            except asyncio.TimeoutError:
+                refused = True
+                if not started:
+                    await self._refuse(send, 408, "Request timeout", "the body came too slowly")
+                return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
@@ -71,14 +81,15 @@ class BodyLimit:
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = problem_body(
-            413, "Too large", f"the request is larger than {_mb(self.limit)}; uploads are limited"
-        )
+    async def _refuse(
+        self, send: Send, status: int = 413, title: str = "Too large", detail: str = ""
+    ) -> None:
+        detail = detail or f"the request is larger than {_mb(self.limit)}; uploads are limited"
+        body = problem_body(status, title, detail)
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(body)).encode()),
