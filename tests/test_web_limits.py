@@ -199,3 +199,14 @@ def test_a_public_bind_refuses_a_weak_token(monkeypatch, token):
     monkeypatch.setenv("PICTUNE_API_TOKEN", token)
     result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "PICTUNE_API_TOKEN" in result.output
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG"])
+def test_uploads_are_kept_at_a_bounded_size(kind):
+    from pictune.models.offline.image import load_image
+
+    encoded = io.BytesIO()
+    Image.new("RGB", (900, 300), (90, 20, 200)).save(encoded, kind)
+    picture = load_image(encoded.getvalue(), max_side=128)
+    assert max(picture.size) <= 128 and picture.mode == "RGB"
+    assert picture.size[0] > picture.size[1]  # the shape is kept

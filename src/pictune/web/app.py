@@ -27,9 +27,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pictune.errors import PictuneError
 from pictune.models.offline.image import MAX_PIXELS, load_image
 from pictune.web.jobs import Job, JobStore
-from pictune.web.limits import Admission, BodyLimit
+from pictune.web.limits import Admission, BodyLimit, return_memory
 
 log = logging.getLogger(__name__)
+MAX_SIDE = 4096  # pixels a side an upload is kept at (decoded at reduced scale when JPEG)
 FILES = {
     "abc": ("music.abc", "text/plain; charset=utf-8"),
     "mid": ("music.mid", "audio/midi"),
@@ -216,18 +217,21 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 )
             try:
                 async with decodes:  # sniffs the content, not the name
-                    picture = await asyncio.to_thread(load_image, data)
+                    picture = await asyncio.to_thread(load_image, data, MAX_SIDE)
             except PictuneError as exc:
                 raise HTTPException(
                     415, str(exc).replace("image is", "the upload is").splitlines()[0]
                 ) from exc
         except BaseException:
             admission.release()
+            return_memory()
             raise
         job = admission.admitted(lambda: store.create(prompt or None, seed, "upload.png"))
         folder = job_dir(job.id)
         folder.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(picture.save, folder / "upload.png")
+        del picture, data
+        return_memory()
         pool.submit(run_job, job)
         return {
             "id": job.id,

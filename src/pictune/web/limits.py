@@ -12,9 +12,12 @@ uploads against a queue of 16 admit exactly 16.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import json
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import cache
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -147,3 +150,24 @@ class Admission:
         """Give a reservation back (the upload was refused)."""
         with self._lock:
             self._reserved -= 1
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def return_memory() -> None:
+    """Hand freed heap memory back to the system (glibc only; elsewhere nothing happens).
+
+    A decoded 49-megapixel picture is freed in blocks the allocator keeps for reuse: ten at
+    once left the server at about 5 GB. `malloc_trim` gives those pages back.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
