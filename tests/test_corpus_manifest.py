@@ -134,3 +134,12 @@ def _sums(path):
 def test_a_good_index_still_opens(tmp_path):
     index = CorpusIndex(small_index(tmp_path))
     assert index.count == 60 and np.isfinite(index.vectors).all()
+
+
+def test_list_shows_a_damaged_manifest_without_a_traceback(tmp_path, monkeypatch):
+    dest = small_index(tmp_path)
+    rewrite_manifest(dest, lambda m: [m])
+    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["corpus", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "idx" in result.stdout and "not a JSON object" in result.stdout

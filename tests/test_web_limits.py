@@ -172,6 +172,14 @@ def test_a_huge_prompt_is_a_problem_document(tmp_path):
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_too_many_file_parts_is_a_problem_document(tmp_path):
+    with TestClient(create_app(ServerSettings(tmp_path, compose=lambda *a: None))) as client:
+        files = [("image", (f"{n}.png", b"x", "image/png")) for n in range(1200)]
+        response = client.post("/api/compositions", files=files)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 def test_a_failed_job_keeps_the_stage_where_it_failed(tmp_path):
     def fail_in_compose(image, out, prompt, seed, progress):
         progress("retrieve")

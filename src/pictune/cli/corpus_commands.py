@@ -160,7 +160,8 @@ def list_command() -> None:
                 )
             )
         except (OSError, CorpusError) as exc:
-            rows.append((folder.name, "?", "?", "?", str(exc).split(": ", 1)[-1]))
+            reason = str(exc).split(": ", 1)[-1].split("; rebuild", 1)[0]
+            rows.append((folder.name, "?", "?", "?", f"damaged: {reason}"))
     if not rows:
         console.print("no indexes yet: pictune corpus build builtin")
         return
