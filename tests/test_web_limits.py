@@ -21,7 +21,9 @@ from typer.testing import CliRunner
 
 from pictune.cli.app import app as cli
 from pictune.errors import PictuneError
+from pictune.web import server as web_server
 from pictune.web.app import ServerSettings, create_app
+from pictune.web.server import server_config
 
 
 def png() -> bytes:
@@ -38,9 +40,7 @@ class Served:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings), host="127.0.0.1", port=self.port, log_level="error"
-            )
+            server_config(create_app(settings), "127.0.0.1", self.port, log_level="error")
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -123,6 +123,35 @@ def test_a_chunked_upload_is_cut_off_at_the_limit(tmp_path):
             pass  # the server answered and closed while the client was still sending
     assert sent < 100 << 20
     assert not any(tmp_path.rglob("upload.png"))
+
+
+def test_connections_that_trickle_their_headers_are_closed(tmp_path, monkeypatch):
+    monkeypatch.setattr(web_server.HeaderDeadline, "header_timeout_s", 0.5)
+    settings = ServerSettings(tmp_path, compose=lambda *a: None)
+    with Served(settings) as served:
+        clients = [socket.create_connection(("127.0.0.1", served.port)) for _ in range(40)]
+        try:
+            for client in clients:
+                client.settimeout(20)  # a hang guard; the deadline is 0.5 s
+                client.sendall(b"GET /api/compositions HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            time.sleep(0.2)
+            for client in clients:
+                client.sendall(b"a")  # still trickling
+            closed = [client.recv(100) == b"" for client in clients]
+        finally:
+            for client in clients:
+                client.close()
+        with httpx.Client(timeout=20) as http:  # the server still answers everyone else
+            assert http.get(served.url + "/api/compositions").status_code == 200
+    assert all(closed)
+
+
+def test_headers_sent_in_time_are_served_on_a_kept_alive_connection(tmp_path, monkeypatch):
+    monkeypatch.setattr(web_server.HeaderDeadline, "header_timeout_s", 0.5)
+    settings = ServerSettings(tmp_path, compose=lambda *a: None)
+    with Served(settings) as served, httpx.Client(timeout=20) as http:
+        for _ in range(3):
+            assert http.get(served.url + "/api/compositions").status_code == 200
 
 
 def test_a_body_that_stalls_is_answered_408(tmp_path):

@@ -21,7 +21,6 @@ def _loopback(host: str) -> bool:
 
 
 MIN_TOKEN_CHARS = 32
-MAX_CONNECTIONS = 256  # open connections and tasks at once; more get 503 at once
 
 
 def token_weakness(token: str) -> str | None:
@@ -58,18 +57,10 @@ def serve(
         import uvicorn
 
         from pictune.web.app import ServerSettings, create_app
+        from pictune.web.server import server_config
     except ImportError:
         fail("the web server is not installed: pip install 'pictune[web]'")
     app = create_app(ServerSettings(data_dir=data_dir, workers=workers, token=token))
     err_console.print(f"pictune on http://{host}:{port}/ (data in {data_dir})")
-    # Connections beyond the cap get 503; idle keep-alive connections close after 5 s. Slow
-    # headers need a reverse proxy in front (README › Running it in production).
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        limit_concurrency=MAX_CONNECTIONS,
-        timeout_keep_alive=5,
-        h11_max_incomplete_event_size=16 << 10,
-    )
+    # Slow headers and bodies meet deadlines; connections beyond the cap get 503.
+    uvicorn.Server(server_config(app, host, port)).run()
