@@ -15,9 +15,11 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from typer.testing import CliRunner
 
 from pictune.abc import decode_abc, extract, make_playable, repair, validate
 from pictune.abc.convert import abc_to_midi, midi_to_score
+from pictune.cli.app import app
 from pictune.errors import PictuneError
 from pictune.models.offline.image import load_image
 from pictune.music import render_svg, to_musicxml
@@ -127,6 +129,25 @@ def test_mutated_tunes_render_or_fail_clearly(no_leftovers, text):
     for render in (lambda: render_svg(text), lambda: to_musicxml(text)):
         with contextlib.suppress(PictuneError):
             assert render()
+
+
+_runner = CliRunner()
+
+
+@settings(max_examples=10 if PROFILE == "ci" else 1000)
+@given(st.one_of(mutated_tune(), abc_like, st.binary(max_size=2000)))
+def test_the_command_line_answers_in_one_line_or_a_result(no_leftovers, tmp_path, content):
+    path = tmp_path / "input.abc"
+    if isinstance(content, str):
+        path.write_text(content, "utf-8")
+    else:
+        path.write_bytes(content)
+    for command in (["abc", "check"], ["abc", "repair", "-o", str(tmp_path / "out.abc")],
+                    ["metrics"]):  # fmt: skip
+        result = _runner.invoke(app, [*command, str(path)])
+        assert result.exit_code in (0, 1, 2), (command, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), command
+        assert "Traceback" not in result.output
 
 
 def _encoded(kind: str) -> bytes:
