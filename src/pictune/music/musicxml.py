@@ -7,6 +7,7 @@ can parse for minutes and grow without bound, and it ignores Ctrl-C while it doe
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from pictune.errors import RenderError
@@ -46,3 +47,16 @@ def _write(stream: Any) -> str:
 
     data: bytes = GeneralObjectExporter(stream).parse()
     return data.decode("utf-8")
+
+
+def midi_from_musicxml(path: Path) -> bytes:
+    """MIDI bytes for a MusicXML file, in this process (the render worker's side of it)."""
+    import music21
+
+    try:
+        stream = music21.converter.parse(str(path))
+        target = path.with_suffix(".mid")
+        stream.write("midi", fp=str(target))  # type: ignore[no-untyped-call]
+        return target.read_bytes()
+    except Exception as exc:  # music21 raises many exception types on bad files
+        raise RenderError(f"music21 cannot read it: {exc}") from exc

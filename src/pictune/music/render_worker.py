@@ -2,6 +2,7 @@
 
 `python -m pictune.music.render_worker verovio`  tune.abc → score.svg
 `python -m pictune.music.render_worker musicxml` tune.abc (and tune.mid) → score.musicxml
+`python -m pictune.music.render_worker musicxml-to-midi` score.musicxml → score.mid
 A failure ends with one `pictune-render-error: …` line and status 3.
 """
 
@@ -32,6 +33,10 @@ def main(argv: list[str]) -> int:
             midi = Path("tune.mid").read_bytes() if Path("tune.mid").is_file() else None
             xml = musicxml_in_process(Path("tune.abc").read_text("utf-8"), midi)
             Path("score.musicxml").write_text(xml, "utf-8")
+        elif task == "musicxml-to-midi":
+            from pictune.music.musicxml import midi_from_musicxml
+
+            Path("score.mid").write_bytes(midi_from_musicxml(Path("score.musicxml")))
         else:
             raise RenderError(f"unknown render task {task!r}")
     except (RenderError, RecursionError, MemoryError) as exc:

@@ -120,20 +120,12 @@ class FolderSource:
             if not pieces:
                 raise ValueError("no tune in the file")
             return pieces
-        midi = _musicxml_to_midi(path)
+        midi = _musicxml_to_midi(data)
         return [(midi_to_abc(midi, title=path.stem), None, Score.from_midi(midi))]
 
 
-def _musicxml_to_midi(path: Path) -> bytes:
-    import tempfile
+def _musicxml_to_midi(data: bytes) -> bytes:
+    """MIDI for a MusicXML file, through music21 in a child process under limits."""
+    from pictune.music.isolated import run_renderer
 
-    import music21
-
-    try:
-        stream = music21.converter.parse(str(path))
-    except Exception as exc:  # music21 raises many exception types on bad files
-        raise ValueError(f"music21 cannot read it: {exc}") from exc
-    with tempfile.TemporaryDirectory(prefix="pictune-") as folder:
-        target = Path(folder, "score.mid")
-        stream.write("midi", fp=str(target))  # type: ignore[no-untyped-call]
-        return target.read_bytes()
+    return run_renderer("musicxml-to-midi", {"score.musicxml": data}, "score.mid")
