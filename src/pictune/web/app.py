@@ -231,7 +231,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         folder.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(picture.save, folder / "upload.png")
         del picture, data
-        return_memory()
+        await asyncio.to_thread(return_memory)
         pool.submit(run_job, job)
         return {
             "id": job.id,
