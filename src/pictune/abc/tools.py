@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -167,6 +168,30 @@ def working_folder(root: str | None = None) -> Iterator[Path]:
         yield Path(work)
 
 
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While a child runs, SIGTERM unwinds like Ctrl-C (the child is stopped, its folder
+    removed) instead of ending pictune on the spot. Only where SIGTERM still has its default
+    action and only in the main thread: a server or an application that handles SIGTERM
+    itself keeps its own handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_tool(
     name: str,
     args: Sequence[str],
@@ -195,9 +220,9 @@ def run_program(
     memory, CPU and file-size limits; return its output and the `collect` files it wrote.
 
     The child runs in its own session, so a Ctrl-C at the terminal reaches only pictune, which
-    stops the child and removes the folder; so does any exception (SystemExit from SIGTERM).
+    stops the child and removes the folder; so does SIGTERM (see `_sigterm_unwinds`).
     """
-    with working_folder(_scratch_root()) as work:
+    with _sigterm_unwinds(), working_folder(_scratch_root()) as work:
         for file_name, data in inputs.items():
             Path(work, file_name).write_bytes(data)
         log_path = Path(work, ".pictune-log")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import signal
 import sys
 
 import typer
@@ -88,11 +87,5 @@ def normalise_argv(args: list[str]) -> list[str]:
     return result
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C: child processes are stopped and working folders removed."""
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     app(args=normalise_argv(sys.argv[1:]))
