@@ -145,3 +145,31 @@ def test_list_shows_a_damaged_manifest_without_a_traceback(tmp_path, monkeypatch
     assert result.exit_code == 0, result.output
     cells = re.sub(r"[\s│┃]+", " ", result.stdout)  # the table wraps to the console's width
     assert "idx" in cells and "damaged: manifest.json is an array" in cells
+
+
+@pytest.mark.parametrize("damaged", [True, False])
+def test_compose_says_rebuilding_for_a_damaged_index_and_first_run_only_for_none(
+    tmp_path, monkeypatch, small_index_folder, damaged
+):
+    import pictune.pipeline.offline as offline
+
+    home = tmp_path / "indexes"
+    home.mkdir()
+    if damaged:
+        (home / "builtin").mkdir()
+        (home / "builtin" / "manifest.json").write_text("[]")
+    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(home))
+    # the rebuild itself is the pipeline's; here only what the user is told is checked
+    monkeypatch.setattr(
+        offline, "ensure_builtin_index", lambda progress=None: CorpusIndex(small_index_folder)
+    )
+    picture = tmp_path / "p.png"
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(picture)
+    result = CliRunner().invoke(
+        app, ["compose", str(picture), "--out", str(tmp_path / "o"), "--bars", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    assert ("first run" in result.stderr) is not damaged
+    assert ("rebuilding it now" in result.stderr) is damaged
