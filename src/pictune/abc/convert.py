@@ -60,10 +60,18 @@ class MidiConversion:
         """The MIDI when it holds every note of the tune; AbcError saying why otherwise."""
         if self.midi is None:
             first = self.errors[0] if self.errors else None
-            raise AbcError(f"ABC could not be converted: {first}" if first else "ABC was empty")
+            raise AbcError(
+                f"ABC could not be converted: {_said(first)}" if first else "ABC was empty"
+            )
         if self.lost_notes:
-            raise AbcError(f"ABC could not be converted without losing notes: {self.lost_notes[0]}")
+            lost = _said(self.lost_notes[0])
+            raise AbcError(f"ABC could not be converted without losing notes: {lost}")
         return self.midi
+
+
+def _said(diagnostic: Diagnostic) -> str:
+    """A finding for a one-line error: its place when it has one, then its message."""
+    return str(diagnostic) if diagnostic.line else diagnostic.message
 
 
 def parse_abc2midi_output(stdout: str, n_lines: int, line_offset: int = 0) -> list[Diagnostic]:
