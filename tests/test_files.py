@@ -47,7 +47,7 @@ def test_fifo_is_read_to_its_end(tmp_path):
         with fifo.open("wb") as sink:
             sink.write(b"X:1\nK:C\nC\n")
 
-    writer = threading.Thread(target=write)
+    writer = threading.Thread(target=write, daemon=True)
     writer.start()
     try:
         assert read_limited(fifo, 100) == b"X:1\nK:C\nC\n"

@@ -19,8 +19,8 @@ _CHUNK = 1 << 20
 def read_limited(path: str | Path, limit: int, what: str = "file") -> bytes:
     """The bytes of `path`, at most `limit`; InputError for a folder or anything longer.
 
-    A FIFO is opened without blocking on a writer that never comes, and read in chunks, so
-    memory stays under `limit + 1` bytes for devices and endless streams alike.
+    Everything is read in chunks, so memory stays under `limit + 1` bytes for devices and
+    endless streams alike.
     """
     path = Path(path)
     try:
@@ -31,11 +31,9 @@ def read_limited(path: str | Path, limit: int, what: str = "file") -> bytes:
         raise InputError(f"{path} is a folder, not a {what}")
     if stat.S_ISREG(mode) and path.stat().st_size > limit:
         raise InputError(f"{path} is larger than {_size(limit)}")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) if stat.S_ISFIFO(mode) else os.O_RDONLY
-    descriptor = os.open(path, flags)
+    # A FIFO waits for its writer here, as `cat` would (Ctrl-C ends the wait).
+    descriptor = os.open(path, os.O_RDONLY)
     try:
-        if stat.S_ISFIFO(mode):
-            os.set_blocking(descriptor, True)
         chunks: list[bytes] = []
         total = 0
         while total <= limit:
