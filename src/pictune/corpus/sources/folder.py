@@ -60,6 +60,11 @@ class FolderSource:
         count = 0
         for path in sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in MUSIC_SUFFIXES):
             relative = path.relative_to(self.folder).as_posix()
+            if path.is_dir():
+                continue
+            if not path.is_file():  # reading a FIFO would wait for a writer; a device is endless
+                yield Skipped(relative, "not a regular file (a FIFO, socket or device)")
+                continue
             for item in self._records(path, relative, captions):
                 if isinstance(item, MusicRecord):
                     if self.limit is not None and count >= self.limit:
