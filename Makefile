@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 # torch is never a core dependency; the constraints file pins the local CPU wheel for extras.
 PIPFLAGS := -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint typecheck unit system-deps clean
+.PHONY: demo test lint typecheck unit fuzz system-deps clean
 
 $(VENV)/.base: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,9 @@ unit: $(VENV)/.test system-deps
 
 test: lint typecheck unit
 
+# Many more property-test examples than CI runs (HYPOTHESIS_PROFILE=ci, 20 each): minutes.
+fuzz: $(VENV)/.test system-deps
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n 2 -q tests/test_properties.py
+
 clean:
-	rm -rf $(VENV) pictune-out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) pictune-out .mypy_cache .ruff_cache .pytest_cache .hypothesis

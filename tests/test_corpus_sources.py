@@ -155,6 +155,28 @@ def test_folder_source_reads_musicxml(tmp_path):
     assert records[0].abc and "K:" in records[0].abc
 
 
+def test_folder_source_skips_fifos_and_devices_without_waiting(tmp_path):
+    import os
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.abc")
+    (folder / "zero.mid").symlink_to("/dev/zero")
+    records, skipped = split(list(FolderSource(folder)))
+    assert not records
+    assert sorted(s.id for s in skipped) == ["pipe.abc", "zero.mid"]
+    assert all("not a regular file" in s.reason for s in skipped)
+
+
+def test_folder_source_skips_broken_musicxml_with_its_reason(tmp_path, no_leftovers):
+    folder = tmp_path / "xml"
+    folder.mkdir()
+    (folder / "broken.musicxml").write_text("<score-partwise><part id='P1'><measure>")
+    records, skipped = split(list(FolderSource(folder)))
+    assert not records and [s.id for s in skipped] == ["broken.musicxml"]
+    assert "music21 cannot read it" in skipped[0].reason
+
+
 def test_midicaps_abc_at_build_converts_every_record(midicaps):
     records, skipped = split(list(MidiCapsSource(midicaps, abc_at_build=True)))
     assert [r.id for r in records] == ["a/waltz.mid", "a/reel.mid"]

@@ -175,7 +175,7 @@ def test_page_has_no_external_resources(index, tmp_path):
     with TestClient(create_app(ServerSettings(tmp_path, composer=offline(index)))) as client:
         page = client.get("/").text
         assert "http://" not in page and "https://" not in page
-        assert 'id="drop"' in page and "EventSource" in page
+        assert 'id="drop"' in page and "text/event-stream" in page
         assert client.get("/docs").status_code == 200
         assert client.get("/openapi.json").json()["info"]["title"] == "pictune"
 
@@ -200,8 +200,12 @@ def test_serve_refuses_a_public_address_without_a_token(monkeypatch):
     __import__("shutil").which("chromium") is None,
     reason="Debian's chromium is not installed (make test installs it)",
 )
-def test_page_in_headless_chromium(index, tmp_path):
-    """Upload the bundled example through the page, wait for the result, check it renders."""
+@pytest.mark.parametrize("token", [None, "t0ken-" + "x7Kq2" * 8])
+def test_page_in_headless_chromium(index, tmp_path, token):
+    """Upload the bundled example through the page, wait for the result, check it renders.
+
+    With a token, the page asks for it once, keeps it in the tab's session storage and sends
+    it in the Authorization header of every API call (events included), never in a URL."""
     import socket
 
     import uvicorn
@@ -212,7 +216,7 @@ def test_page_in_headless_chromium(index, tmp_path):
         port = probe.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(ServerSettings(tmp_path, composer=offline(index))),
+            create_app(ServerSettings(tmp_path, composer=offline(index), token=token)),
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -224,7 +228,7 @@ def test_page_in_headless_chromium(index, tmp_path):
     deadline = time.time() + 10
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    errors, outside = [], []
+    errors, outside, unauthorised, urls = [], [], [], []
     try:
         with playwright.sync_playwright() as driver:
             browser = driver.chromium.launch(
@@ -239,10 +243,21 @@ def test_page_in_headless_chromium(index, tmp_path):
             page.on(
                 "request",
                 lambda req: (
-                    None if req.url.startswith((base, "data:")) else outside.append(req.url)
+                    None
+                    if req.url.startswith((base, "data:", "blob:"))
+                    else outside.append(req.url)
                 ),
             )
+            page.on("request", lambda req: urls.append(req.url))
+            page.on(
+                "response",
+                lambda res: unauthorised.append(res.url) if res.status == 401 else None,
+            )
             page.goto(base + "/")
+            if token:
+                page.wait_for_selector("#auth:not([hidden])", timeout=10_000)
+                page.fill("#token", token)
+                page.click("#auth button")
             page.set_input_files("#file", str(EXAMPLE))
             page.click("#go")
             page.wait_for_selector("#result:not([hidden])", timeout=60_000)
@@ -255,13 +270,17 @@ def test_page_in_headless_chromium(index, tmp_path):
             page.wait_for_function("document.getElementById('player').duration > 1", timeout=10_000)
             assert page.locator("#motivation").inner_text().strip()
             assert page.locator("#history li").count() == 1
+            stored = page.evaluate("[sessionStorage.length, localStorage.length]")
+            assert stored == ([1, 0] if token else [0, 0])
             page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
             browser.close()
     finally:
         server.should_exit = True
         thread.join(10)
-    assert errors == []
+    assert [e for e in errors if "401" not in e] == []
     assert outside == []
+    assert unauthorised == ([f"{base}/api/compositions"] if token else [])
+    assert not token or not any(token in url for url in urls)
     assert (tmp_path / "page.png").stat().st_size > 10_000
 
 

@@ -26,6 +26,17 @@ from pictune.errors import AbcError, InputError
 _DIAGNOSTIC = re.compile(r"^(Error|Warning) in line-char (\d+)-(\d+) : (.*)$")
 _WRITING = re.compile(r"^writing MIDI file \S*?(\d+)\.mid$")
 MAX_DIAGNOSTICS = 200  # a broken tune can make abc2midi print tens of thousands
+# Lines abc2midi prints outside its `Error in line-char` format when it gives up part-way: the
+# MIDI file it leaves (if any) is cut short. "file runaway" comes from a long valid tune.
+_ABORT = re.compile(r"aborting|malloc failed|out of memory|segmentation fault", re.IGNORECASE)
+# Errors after which abc2midi still writes a MIDI file, but without some of the notes.
+NOTES_LOST = (
+    "Channel limit exceeded",
+    "Too many tracks",
+    "Number of available voices exceeded",
+    "Too many notes in chord",
+    "All 16 MIDI channels used up",
+)
 _IN_NAME = "tune.abc"
 _OUT_NAME = "tune.mid"
 
@@ -41,6 +52,28 @@ class MidiConversion:
     def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.is_error)
 
+    @property
+    def lost_notes(self) -> tuple[Diagnostic, ...]:
+        """Errors after which the MIDI misses notes of the tune (it must not count as played)."""
+        return tuple(d for d in self.errors if d.message.startswith(NOTES_LOST))
+
+    def complete_midi(self) -> bytes:
+        """The MIDI when it holds every note of the tune; AbcError saying why otherwise."""
+        if self.midi is None:
+            first = self.errors[0] if self.errors else None
+            raise AbcError(
+                f"ABC could not be converted: {_said(first)}" if first else "ABC was empty"
+            )
+        if self.lost_notes:
+            lost = _said(self.lost_notes[0])
+            raise AbcError(f"ABC could not be converted without losing notes: {lost}")
+        return self.midi
+
+
+def _said(diagnostic: Diagnostic) -> str:
+    """A finding for a one-line error: its place when it has one, then its message."""
+    return str(diagnostic) if diagnostic.line else diagnostic.message
+
 
 def parse_abc2midi_output(
     stdout: str, n_lines: int, line_offset: int = 0, limit: int = MAX_DIAGNOSTICS
@@ -51,9 +84,13 @@ def parse_abc2midi_output(
     """
     found: list[Diagnostic] = []
     dropped = 0
+    aborted = False
     for raw in stdout.splitlines():
         match = _DIAGNOSTIC.match(raw.strip())
         if not match:
+            if not aborted and _ABORT.search(raw):
+                aborted = True
+                found.append(Diagnostic(Severity.ERROR, 0, 0, _abort_message(raw), "abc2midi"))
             continue
         if len(found) >= limit:
             dropped += 1
@@ -73,8 +110,50 @@ def parse_abc2midi_output(
     return found
 
 
+def _abort_message(line: str) -> str:
+    if "runaway" in line:
+        return (
+            "abc2midi stopped part-way (file runaway): the tune is too long for one MIDI file; "
+            "shorten it or split it into tunes"
+        )
+    return f"abc2midi stopped part-way: {line.strip()}"
+
+
+def _verified(midi: bytes | None, returncode: int, diagnostics: list[Diagnostic]) -> bytes | None:
+    """The MIDI abc2midi wrote when it is whole; None (and an error saying why) otherwise.
+
+    abc2midi exits 0 even on errors, but an abort leaves a non-zero status or a truncated file
+    that symusic would read without complaint, silently missing the rest of the tune.
+    """
+    aborted = any(d.line == 0 and d.message.startswith("abc2midi stopped") for d in diagnostics)
+    if returncode != 0 and not aborted:
+        how = f"signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
+        diagnostics.append(
+            Diagnostic(Severity.ERROR, 0, 0, f"abc2midi stopped part-way ({how})", "abc2midi")
+        )
+        aborted = True
+    if midi is None:
+        if not any(d.is_error for d in diagnostics):
+            diagnostics.append(
+                Diagnostic(Severity.ERROR, 0, 0, "abc2midi wrote no MIDI file", "abc2midi")
+            )
+        return None
+    if aborted:
+        return None
+    try:
+        check_midi_bytes(midi)
+    except InputError as exc:
+        diagnostics.append(
+            Diagnostic(
+                Severity.ERROR, 0, 0, f"abc2midi wrote a damaged MIDI file: {exc}", "abc2midi"
+            )
+        )
+        return None
+    return midi
+
+
 def abc_to_midi(abc: str) -> MidiConversion:
-    """Run abc2midi on one tune; its MIDI bytes (or None) and its diagnostics.
+    """Run abc2midi on one tune; its MIDI bytes (None unless whole) and its diagnostics.
 
     A score with more voices than abc2midi holds is converted in groups of voices whose
     tracks are merged into one file (see `pictune.abc.voices`).
@@ -86,11 +165,7 @@ def abc_to_midi(abc: str) -> MidiConversion:
     data = abc.encode("utf-8")
     run = run_tool("abc2midi", [_IN_NAME, "-o", _OUT_NAME], {_IN_NAME: data}, [_OUT_NAME])
     diagnostics = parse_abc2midi_output(run.stdout, abc.count("\n") + 1)
-    midi = run.outputs.get(_OUT_NAME)
-    if midi is None and not any(d.is_error for d in diagnostics):
-        diagnostics.append(
-            Diagnostic(Severity.ERROR, 0, 0, "abc2midi wrote no MIDI file", "abc2midi")
-        )
+    midi = _verified(run.outputs.get(_OUT_NAME), run.returncode, diagnostics)
     return MidiConversion(midi, tuple(diagnostics))
 
 
@@ -140,27 +215,42 @@ def abc_to_midi_many(tunes: Sequence[str]) -> list[MidiConversion]:
         timeout=5.0 + 0.05 * len(tunes),
     )
     per_tune: list[list[Diagnostic]] = [[] for _ in tunes]
+    aborted = run.returncode != 0
     for diag in parse_abc2midi_output(run.stdout, position, limit=MAX_DIAGNOSTICS * len(tunes)):
+        if diag.line == 0 and diag.message.startswith("abc2midi stopped"):
+            aborted = True  # belongs to the tune being written when it stopped: redone below
+            continue
         index = max(0, _tune_index(offsets, diag.line))
         local = diag.line - offsets[index]
         per_tune[index].append(
             Diagnostic(diag.severity, local, diag.column, diag.message, diag.source)
         )
+    written = [index for index, name in enumerate(names) if name in run.outputs]
+    last_written = written[-1] if aborted and written else -1
     results = []
     for index, name in enumerate(names):
         midi = run.outputs.get(name)
-        if midi is None or not midi.startswith(b"MThd") or len(split_by_voices(tunes[index])) > 1:
-            # A tune that crashes abc2midi ends the batch run (the tunes after it get no file),
-            # and batch mode sometimes leaves an empty file: redo such tunes one by one.
+        if (
+            midi is None
+            or index == last_written
+            or not _whole(midi)
+            or len(split_by_voices(tunes[index])) > 1
+        ):
+            # A tune that crashes abc2midi ends the batch run (the tunes after it get no file,
+            # its own a cut one), and batch mode sometimes leaves an empty file: redo such
+            # tunes one by one; a score too large for one run is converted in voice groups.
             results.append(abc_to_midi(tunes[index]))
             continue
-        diagnostics = per_tune[index]
-        if midi is None and not any(d.is_error for d in diagnostics):
-            diagnostics.append(
-                Diagnostic(Severity.ERROR, 0, 0, "abc2midi wrote no MIDI file", "abc2midi")
-            )
-        results.append(MidiConversion(midi, tuple(diagnostics)))
+        results.append(MidiConversion(midi, tuple(per_tune[index])))
     return results
+
+
+def _whole(midi: bytes) -> bool:
+    try:
+        check_midi_bytes(midi)
+    except InputError:
+        return False
+    return True
 
 
 def _tune_index(offsets: Sequence[int], line: int) -> int:
@@ -200,12 +290,9 @@ def midi_to_score(midi: bytes) -> ScoreTick:
 
 
 def abc_to_score(abc: str) -> ScoreTick:
-    """The canonical notes of one tune as a symusic Score; AbcError when abc2midi cannot play it."""
-    conversion = abc_to_midi(abc)
-    if conversion.midi is None:
-        first = conversion.errors[0] if conversion.errors else None
-        raise AbcError(f"ABC could not be converted: {first}" if first else "ABC was empty")
-    return midi_to_score(conversion.midi)
+    """The canonical notes of one tune as a symusic Score; AbcError when abc2midi cannot play
+    all of it (no MIDI, an aborted run, or notes dropped)."""
+    return midi_to_score(abc_to_midi(abc).complete_midi())
 
 
 def midi_to_abc(midi: bytes, title: str | None = None) -> str:

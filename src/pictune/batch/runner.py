@@ -97,17 +97,48 @@ def find_images(folder: Path) -> list[Path]:
 
 
 def output_folder(image: Path, images_dir: Path, out_dir: Path) -> Path:
-    relative = image.relative_to(images_dir)
-    return out_dir / relative.parent / relative.stem
+    """The folder of one picture when it is alone in the batch (see `output_folders`)."""
+    return output_folders([image], images_dir, out_dir)[image]
+
+
+def output_folders(images: list[Path], images_dir: Path, out_dir: Path) -> dict[Path, Path]:
+    """A distinct output folder for every picture, the same on every run over the same set.
+
+    A picture's folder is its name without the suffix (`beach.jpg` → `out/beach`); pictures
+    of one folder that share that name (`x.jpg` and `x.png`) each keep their suffix instead
+    (`out/x.jpg`, `out/x.png`), so neither result overwrites the other. Names are compared
+    ignoring case, as on the file systems of macOS and Windows.
+    """
+    relatives = {image: image.relative_to(images_dir) for image in images}
+    stems: dict[tuple[Path, str], int] = {}
+    for relative in relatives.values():
+        key = (relative.parent, relative.stem.casefold())
+        stems[key] = stems.get(key, 0) + 1
+    names: dict[Path, Path] = {}
+    for image, relative in relatives.items():
+        shared = stems[(relative.parent, relative.stem.casefold())] > 1
+        names[image] = relative.parent / (relative.name if shared else relative.stem)
+    # A suffixed name can still meet a stem (`x.jpg` kept whole, and `x.jpg.png`): number the
+    # later ones, in the sorted order of their pictures, which is the same on every run.
+    taken: set[str] = set()
+    for image in sorted(names):
+        name, number = names[image], 2
+        while str(name).casefold() in taken:
+            name = names[image].parent / f"{names[image].name}~{number}"
+            number += 1
+        taken.add(str(name).casefold())
+        names[image] = name
+    return {image: out_dir / name for image, name in names.items()}
 
 
 def plan_batch(images_dir: Path, out_dir: Path) -> tuple[BatchSummary, list[tuple[str, str]]]:
     """The summary so far (finished pictures skipped) and the (picture, folder) pairs to do."""
     images = find_images(images_dir)
     summary = BatchSummary(total=len(images))
+    folders = output_folders(images, images_dir, out_dir)
     todo = []
     for image in images:
-        folder = output_folder(image, images_dir, out_dir)
+        folder = folders[image]
         if (folder / DONE).is_file():
             summary.skipped += 1
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -18,8 +19,9 @@ from pictune.abc import (
     repair,
     validate,
 )
-from pictune.abc.diagnostics import merge_repeated
+from pictune.abc.diagnostics import Diagnostic, merge_repeated
 from pictune.cli.output import (
+    capped,
     console,
     err_console,
     fail,
@@ -28,7 +30,7 @@ from pictune.cli.output import (
     read_input,
     read_text,
 )
-from pictune.errors import AbcError, InputError
+from pictune.errors import InputError
 from pictune.music.audio import render_wav
 from pictune.music.critic import Review, review
 from pictune.music.musicxml import to_musicxml
@@ -46,6 +48,11 @@ class Target(str, Enum):
     abc = "abc"
 
 
+def _kind(diagnostic: Diagnostic) -> str:
+    """What a finding is about, without its numbers ("Track 0 Bar 200 has 7/2 …" → "Track # …")."""
+    return re.sub(r"\d+", "#", diagnostic.message)[:60]
+
+
 @app.command()
 def check(
     file: Path = typer.Argument(..., help="ABC file ('-' for standard input)."),
@@ -57,12 +64,17 @@ def check(
         print_json({"ok": result.ok, "diagnostics": [d.to_dict() for d in result.diagnostics]})
     elif result.diagnostics:
         table = Table("line", "col", "severity", "message", "source")
-        for d in merge_repeated(result.diagnostics):
+        # Errors first: a flood of warnings must not push the one error off the screen.
+        ordered = sorted(merge_repeated(result.diagnostics), key=lambda d: not d.is_error)
+        shown, summary = capped(ordered, _kind)
+        for d in shown:
             colour = "red" if d.is_error else "yellow"
             table.add_row(
                 str(d.line), str(d.column), f"[{colour}]{d.severity.value}[/]", d.message, d.source
             )
         console.print(table)
+        if summary:
+            console.print(summary, highlight=False, markup=False)
     if not as_json:
         console.print("[green]valid[/]" if result.ok else f"[red]{len(result.errors)} error(s)[/]")
     if not result.ok:
@@ -101,10 +113,16 @@ def repair_command(
                 output.write_text(result.abc, "utf-8")
             else:
                 sys.stdout.write(result.abc)
-            for fix in result.fixes:
+            fixes, fixes_summary = capped(result.fixes, lambda fix: fix.kind)
+            for fix in fixes:
                 err_console.print(f"fixed {fix}", highlight=False, markup=False)
-            for diag in after.errors:
+            if fixes_summary:
+                err_console.print(f"fixed {fixes_summary}", highlight=False, markup=False)
+            still, still_summary = capped(after.errors, _kind)
+            for diag in still:
                 err_console.print(f"still {diag}", highlight=False, markup=False)
+            if still_summary:
+                err_console.print(f"still {still_summary}", highlight=False, markup=False)
         if not after.ok:
             raise typer.Exit(1)
 
@@ -180,16 +198,13 @@ def convert(
         skipped.extend(str(d) for d in merge_repeated(conversion.errors))
         nonlocal error_count
         error_count = len(conversion.errors)
-        if conversion.midi is None:
-            raise AbcError(
-                f"ABC cannot be converted: {conversion.errors[0] if conversion.errors else '?'}"
-            )
+        midi = conversion.midi if conversion.midi is not None else conversion.complete_midi()
         if to is Target.mid:
-            target.write_bytes(conversion.midi)
+            target.write_bytes(midi)
         elif to is Target.wav:
-            render_wav(midi_to_score(conversion.midi), target, soundfont=soundfont)
+            render_wav(midi_to_score(midi), target, soundfont=soundfont)
         else:
-            target.write_text(to_musicxml(abc, conversion.midi), "utf-8")
+            target.write_text(to_musicxml(abc, midi), "utf-8")
         return target
 
     written = guarded(run)

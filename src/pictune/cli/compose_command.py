@@ -47,7 +47,7 @@ def compose(
             rounds=rounds, bars=bars, max_attempts=max_attempts,
         )  # fmt: skip
         started = time.perf_counter()
-        composer = open_composer(settings, lambda text: err_console.print(f"first run: {text}"))
+        composer = open_composer(settings, lambda text: err_console.print(text, markup=False))
         err_console.print(f"[dim]using {composer.about}[/]")
         result = composer.compose(
             image, prompt, seed=seed,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from pictune.corpus import (
     retrieve,
 )
 from pictune.corpus.records import CorpusError
+from pictune.corpus.store import read_manifest
 from pictune.errors import InputError
 
 app = typer.Typer(help="Build and search captioned music corpora.", no_args_is_help=True)
@@ -148,18 +148,20 @@ def list_command() -> None:
     rows = []
     for folder in list_indexes():
         try:
-            manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+            manifest = read_manifest(folder)
+            source = manifest.get("source")
             rows.append(
                 (
                     folder.name,
                     str(manifest["count"]),
                     manifest["embedder"]["id"],
                     manifest["search"]["kind"],
-                    manifest["source"]["kind"],
+                    str(source.get("kind", "?")) if isinstance(source, dict) else "?",
                 )
             )
-        except (OSError, KeyError, json.JSONDecodeError):
-            rows.append((folder.name, "?", "?", "?", "unreadable manifest"))
+        except (OSError, CorpusError) as exc:
+            reason = str(exc).split(": ", 1)[-1].split("; rebuild", 1)[0]
+            rows.append((folder.name, "?", "?", "?", f"damaged: {reason}"))
     if not rows:
         console.print("no indexes yet: pictune corpus build builtin")
         return

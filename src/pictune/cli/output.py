@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -13,6 +14,7 @@ from rich.console import Console
 
 from pictune.abc.text import decode_abc
 from pictune.errors import InputError, PictuneError
+from pictune.files import read_limited
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -44,17 +46,11 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def read_input(path: Path) -> bytes:
-    """Bytes of a file argument ('-' is standard input), refusing huge files before reading."""
+    """Bytes of a file argument ('-' is standard input); at most the limit, whatever the file."""
     if str(path) == "-":
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     else:
-        if not path.exists():
-            raise InputError(f"no such file: {path}")
-        if path.is_dir():
-            raise InputError(f"{path} is a folder, not a file")
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(f"{path} is larger than {MAX_INPUT_BYTES >> 20} MB")
-        data = path.read_bytes()
+        data = read_limited(path, MAX_INPUT_BYTES)
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"input is larger than {MAX_INPUT_BYTES >> 20} MB")
     return data
@@ -65,6 +61,29 @@ def read_text(path: Path) -> str:
     if not data.strip():
         raise InputError(f"{path} is empty")
     return decode_abc(data)
+
+
+MAX_SHOWN = 30  # findings printed one a line; the rest are summed up in one line
+
+
+def capped(
+    items: Sequence[T], kind: Callable[[T], str], limit: int = MAX_SHOWN
+) -> tuple[list[T], str | None]:
+    """The first `limit` items, and one line that sums up the rest (None when none are left).
+
+    One broken input can yield tens of thousands of findings; a terminal shows a few, then
+    "… and 19,990 more like this" (or the count of each kind when they differ).
+    """
+    shown, rest = list(items[:limit]), items[limit:]
+    if not rest:
+        return shown, None
+    counts = Counter(kind(item) for item in rest)
+    if len(counts) == 1:
+        return shown, f"… and {len(rest):,} more like this ({next(iter(counts))})"
+    parts = ", ".join(f"{count:,} {name}" for name, count in counts.most_common(3))
+    others = len(counts) - 3
+    more = f" and {others} other kinds" if others > 0 else ""
+    return shown, f"… and {len(rest):,} more: {parts}{more}"
 
 
 def print_json(data: Any) -> None:

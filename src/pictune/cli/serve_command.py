@@ -20,6 +20,20 @@ def _loopback(host: str) -> bool:
         return False
 
 
+MIN_TOKEN_CHARS = 32
+
+
+def token_weakness(token: str) -> str | None:
+    """Why `token` is too weak to guard a public address; None when it is strong enough."""
+    if len(token) < MIN_TOKEN_CHARS:
+        return f"has {len(token)} characters; use at least {MIN_TOKEN_CHARS}"
+    if token != token.strip() or any(ch.isspace() for ch in token):
+        return "contains spaces"
+    if len(set(token)) < 8:
+        return "repeats too few characters"
+    return None
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -27,15 +41,26 @@ def serve(
     workers: int = typer.Option(2, "--workers", min=1, max=32, help="Compositions at once."),
 ) -> None:
     """Serve the page and the HTTP API (OpenAPI schema at /docs)."""
-    token = os.environ.get("PICTUNE_API_TOKEN") or None
-    if not _loopback(host) and not token:
-        fail(f"binding to {host} exposes the server: set PICTUNE_API_TOKEN first")
+    token = os.environ.get("PICTUNE_API_TOKEN")
+    if token is not None and not token.strip():
+        token = None
+    if not _loopback(host):
+        if token is None:
+            fail(
+                f"binding to {host} exposes the server: set PICTUNE_API_TOKEN first, e.g. to "
+                "the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        weak = token_weakness(token)
+        if weak:
+            fail(f"PICTUNE_API_TOKEN {weak}; a public address needs a strong token")
     try:
         import uvicorn
 
         from pictune.web.app import ServerSettings, create_app
+        from pictune.web.server import server_config
     except ImportError:
         fail("the web server is not installed: pip install 'pictune[web]'")
     app = create_app(ServerSettings(data_dir=data_dir, workers=workers, token=token))
     err_console.print(f"pictune on http://{host}:{port}/ (data in {data_dir})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Slow headers and bodies meet deadlines; connections beyond the cap get 503.
+    uvicorn.Server(server_config(app, host, port)).run()

@@ -71,21 +71,33 @@ class CorpusIndex:
         store.check_files(folder, self.manifest, full=verify)
         vector_path = folder / store.VECTORS
         use_mmap = mmap if mmap is not None else vector_path.stat().st_size > MMAP_ABOVE_BYTES
-        self.vectors = store.load_vectors(vector_path, use_mmap)
+        try:
+            self.vectors = store.load_vectors(vector_path, use_mmap)
+            self.image_vectors = None
+            self.image_rows = None
+            if (folder / store.IMAGE_VECTORS).is_file():
+                self.image_vectors = store.load_vectors(folder / store.IMAGE_VECTORS, False)
+                self.image_rows = np.load(folder / store.IMAGE_ROWS, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:  # numpy's errors on a damaged header
+            raise store.damaged(
+                folder, f"a vector file is unreadable ({exc})", self.manifest
+            ) from exc
         if self.vectors.shape != (self.count, self.dim):
-            raise CorpusError(f"index {folder.name}: vectors do not match the manifest; rebuild it")
-        self.image_vectors = None
-        self.image_rows = None
-        if (folder / store.IMAGE_VECTORS).is_file():
-            self.image_vectors = store.load_vectors(folder / store.IMAGE_VECTORS, False)
-            self.image_rows = np.load(folder / store.IMAGE_ROWS)
-        self._db = sqlite3.connect(
-            f"file:{folder / store.RECORDS}?mode=ro", uri=True, check_same_thread=False
-        )
+            raise store.damaged(
+                folder, f"{store.VECTORS} does not match the manifest", self.manifest
+            )
+        try:
+            self._db = sqlite3.connect(
+                f"file:{folder / store.RECORDS}?mode=ro", uri=True, check_same_thread=False
+            )
+            meta = self._db.execute(
+                "SELECT meter, mode, instruments FROM records ORDER BY row"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise store.damaged(
+                folder, f"{store.RECORDS} is unreadable ({exc})", self.manifest
+            ) from exc
         self._lock = threading.Lock()
-        meta = self._db.execute(
-            "SELECT meter, mode, instruments FROM records ORDER BY row"
-        ).fetchall()
         self._meter = np.array([m[0] or "" for m in meta], dtype=object)
         self._mode = np.array([m[1] or "" for m in meta], dtype=object)
         self._instruments = [m[2] or "" for m in meta]
@@ -189,7 +201,12 @@ class CorpusIndex:
 
         with self._lock:
             if self._ivf is None:
-                self._ivf = faiss.read_index(str(self.folder / store.IVF), faiss.IO_FLAG_MMAP)
+                try:
+                    self._ivf = faiss.read_index(str(self.folder / store.IVF), faiss.IO_FLAG_MMAP)
+                except RuntimeError as exc:  # faiss reports a missing or damaged file so
+                    raise store.damaged(
+                        self.folder, f"{store.IVF} is unreadable", self.manifest
+                    ) from exc
                 self._ivf.nprobe = int(self.manifest["search"]["nprobe"])
                 faiss.omp_set_num_threads(1)
         scores, ids = self._ivf.search(vector, k)

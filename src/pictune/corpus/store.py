@@ -69,33 +69,111 @@ def checksums(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:
     }
 
 
+def rebuild_hint(folder: Path, manifest: Any = None) -> str:
+    """The command that rebuilds an index, from what its manifest says of its source."""
+    source = manifest.get("source") if isinstance(manifest, dict) else None
+    kind = source.get("kind") if isinstance(source, dict) else None
+    if kind == "folder" and isinstance(source, dict) and source.get("folder"):
+        where = f" {source['folder']}"
+    elif kind in ("builtin", "midicaps", "folder"):
+        where = " PATH" if kind != "builtin" else ""
+    else:
+        kind, where = "builtin|midicaps|folder", " …"
+    return f"rebuild it: pictune corpus build {kind}{where} --name {folder}"
+
+
+def damaged(folder: Path, what: str, manifest: Any = None) -> CorpusError:
+    """One line naming the file, what is wrong, and the command that rebuilds the index."""
+    return CorpusError(f"index {folder}: {what}; {rebuild_hint(folder, manifest)}")
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of `folder`, checked against `validate_manifest`."""
     path = folder / MANIFEST
     if not path.is_file():
         raise CorpusError(f"{folder} is not a pictune index (no {MANIFEST})")
     try:
-        manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CorpusError(f"{path} is corrupt: {exc.msg}") from exc
+        manifest: Any = json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise damaged(folder, f"{MANIFEST} is not valid JSON ({exc})") from exc
+    validate_manifest(folder, manifest)
+    return dict(manifest)
+
+
+def validate_manifest(folder: Path, manifest: Any) -> None:
+    """Check a manifest against the one schema every index is written with.
+
+    A missing or incomplete `checksums` table counts as damage: without it flipped bytes in
+    the vectors would go unnoticed. Every failure is one CorpusError naming the file.
+    """
+    problem = _schema_problem(manifest)
+    if problem:
+        raise damaged(folder, f"{MANIFEST} {problem}", manifest)
+
+
+def _schema_problem(manifest: Any) -> str | None:
+    if not isinstance(manifest, dict):
+        kind = {list: "an array", str: "a string", type(None): "null"}.get(
+            type(manifest), "a value"
+        )
+        return f"is {kind}, not a JSON object"
     if manifest.get("format") != FORMAT:
-        raise CorpusError(f"{folder} has index format {manifest.get('format')}; rebuild it")
-    return manifest
+        return f"has format {manifest.get('format')!r}; this pictune reads format {FORMAT}"
+    count = manifest.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        return "has no valid record count"
+    embedder = manifest.get("embedder")
+    if not (
+        isinstance(embedder, dict)
+        and isinstance(embedder.get("id"), str)
+        and isinstance(embedder.get("dim"), int)
+        and embedder["dim"] > 0
+    ):
+        return "has no valid embedder (id and dimension)"
+    search = manifest.get("search")
+    if not isinstance(search, dict) or search.get("kind") not in ("exact", "ivf"):
+        return "has no valid search kind"
+    if search["kind"] == "ivf" and not isinstance(search.get("nprobe"), int):
+        return "has an approximate search without nprobe"
+    if search.get("prefilter") is not None and not isinstance(
+        search.get("max_error"), (int, float)
+    ):
+        return "has a prefilter without its error bound"
+    table = manifest.get("checksums")
+    if not isinstance(table, dict):
+        return "has no checksums"
+    required = [VECTORS, RECORDS]
+    required += [IVF] if search["kind"] == "ivf" else []
+    required += [PREFILTER] if search.get("prefilter") else []
+    for name in required:
+        if name not in table:
+            return f"has no checksum for {name}"
+    for name, entry in table.items():
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("size"), int)
+            and isinstance(entry.get("fingerprint"), str)
+            and isinstance(entry.get("sha256"), str)
+        ):
+            return f"has a damaged checksum entry for {name}"
+    return None
 
 
 def check_files(folder: Path, manifest: dict[str, Any], full: bool = False) -> None:
     """Raise CorpusError when a listed file is missing, truncated or altered."""
-    for name, expected in manifest.get("checksums", {}).items():
+    for name, expected in manifest["checksums"].items():
         path = folder / name
         if not path.is_file():
-            raise CorpusError(f"index {folder.name}: {name} is missing; rebuild the index")
+            raise damaged(folder, f"{name} is missing", manifest)
         if path.stat().st_size != expected["size"]:
-            raise CorpusError(
-                f"index {folder.name}: {name} is {path.stat().st_size} bytes, "
-                f"expected {expected['size']} (truncated?); rebuild the index"
+            raise damaged(
+                folder,
+                f"{name} is {path.stat().st_size} bytes, expected {expected['size']} (truncated?)",
+                manifest,
             )
         actual = full_checksum(path) if full else fingerprint(path)
         if actual != expected["sha256" if full else "fingerprint"]:
-            raise CorpusError(f"index {folder.name}: {name} fails its checksum; rebuild the index")
+            raise damaged(folder, f"{name} fails its checksum", manifest)
 
 
 def load_vectors(path: Path, mmap: bool) -> np.ndarray[Any, np.dtype[np.float32]]:

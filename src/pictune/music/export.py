@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pictune.abc.convert import abc_to_midi, midi_to_score
-from pictune.errors import AbcError
 from pictune.music.audio import render_wav
 from pictune.music.musicxml import to_musicxml
 from pictune.music.sheet import render_svg
@@ -47,12 +46,7 @@ def export_tune(
     folder.mkdir(parents=True, exist_ok=True)
     result = Exported()
     if midi is None:
-        conversion = abc_to_midi(abc)
-        if conversion.midi is None:
-            raise AbcError(
-                f"the tune cannot be played: {conversion.errors[0] if conversion.errors else '?'}"
-            )
-        midi = conversion.midi
+        midi = abc_to_midi(abc).complete_midi()
     for fmt in formats:
         path = folder / FILE_NAMES[fmt]
         if fmt == "abc":

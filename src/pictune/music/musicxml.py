@@ -1,19 +1,31 @@
-"""MusicXML export through music21: from the ABC when it parses, else from the MIDI."""
+"""MusicXML export through music21: from the ABC when it parses, else from the MIDI.
+
+music21 runs in a child process under limits (`pictune.music.isolated`): on hostile ABC it
+can parse for minutes and grow without bound, and it ignores Ctrl-C while it does.
+"""
 
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pictune.errors import RenderError
+from pictune.music.isolated import run_renderer
 
 log = logging.getLogger(__name__)
 
 
 def to_musicxml(abc: str, midi: bytes | None = None) -> str:
     """MusicXML text for a tune; the MIDI (same notes, plainer spelling) is the fallback."""
+    inputs = {"tune.abc": abc.encode("utf-8")}
+    if midi is not None:
+        inputs["tune.mid"] = midi
+    return run_renderer("musicxml", inputs, "score.musicxml").decode("utf-8", "replace")
+
+
+def musicxml_in_process(abc: str, midi: bytes | None = None) -> str:
+    """`to_musicxml` in this process, without limits (the render worker's side of it)."""
     import music21
 
     try:
@@ -33,9 +45,18 @@ def to_musicxml(abc: str, midi: bytes | None = None) -> str:
 def _write(stream: Any) -> str:
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    with tempfile.TemporaryDirectory(prefix="pictune-") as folder:
-        exporter = GeneralObjectExporter(stream)
-        data = exporter.parse()
-        path = Path(folder, "score.musicxml")
-        path.write_bytes(data)
-        return path.read_text("utf-8")
+    data: bytes = GeneralObjectExporter(stream).parse()
+    return data.decode("utf-8")
+
+
+def midi_from_musicxml(path: Path) -> bytes:
+    """MIDI bytes for a MusicXML file, in this process (the render worker's side of it)."""
+    import music21
+
+    try:
+        stream = music21.converter.parse(str(path))
+        target = path.with_suffix(".mid")
+        stream.write("midi", fp=str(target))  # type: ignore[no-untyped-call]
+        return target.read_bytes()
+    except Exception as exc:  # music21 raises many exception types on bad files
+        raise RenderError(f"music21 cannot read it: {exc}") from exc

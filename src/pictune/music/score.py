@@ -27,6 +27,8 @@ KEY_NAMES_MINOR = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A",
                    "E", "B", "F#", "C#", "G#", "D#", "A#")
 # fmt: on
 
+MAX_FILE_BYTES = 20 << 20  # the largest .abc/.mid file read from disk
+
 
 @dataclass(frozen=True)
 class Track:
@@ -107,9 +109,10 @@ class Score:
     def from_file(cls, path: str | Path) -> Score:
         """Read a .mid/.midi or .abc file."""
         from pictune.abc.text import decode_abc
+        from pictune.files import read_limited
 
         path = Path(path)
-        data = path.read_bytes()
+        data = read_limited(path, MAX_FILE_BYTES)
         if path.suffix.lower() in {".mid", ".midi"} or data.startswith(b"MThd"):
             return cls.from_midi(data)
         return cls.from_abc(decode_abc(data))

@@ -25,14 +25,17 @@ def ensure_builtin_index(
 ) -> CorpusIndex:
     """The builtin index (features embedder), built on first use and kept."""
     folder = index_root() / BUILTIN
+    why = "first run: building the builtin corpus index (about 10 s, once)…"
     try:
         index = CorpusIndex(folder)
         if index.embedder_id == FeatureEmbedder.id:
             return index
-    except CorpusError:
-        pass
+        why = "the builtin index was built with another embedder; rebuilding it (about 10 s)…"
+    except CorpusError as exc:
+        if folder.exists():  # damaged, not missing: say so
+            why = f"{exc}; rebuilding it now (about 10 s)…"
     if notice is not None:
-        notice("building the builtin corpus index (about 10 s, once)…")
+        notice(why)
     folder.parent.mkdir(parents=True, exist_ok=True)
     build_index(
         BuiltinSource(),

@@ -22,14 +22,17 @@ from typing import Any
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pictune.errors import PictuneError
 from pictune.images import MAX_PIXELS, load_image
 from pictune.pipeline.api import Composer
 from pictune.pipeline.record import OUTPUT_FILES
 from pictune.web.jobs import Job, JobStore
+from pictune.web.limits import Admission, BodyLimit, return_memory
 
 log = logging.getLogger(__name__)
+MAX_SIDE = 4096  # pixels a side an upload is kept at (decoded at reduced scale when JPEG)
 # What a client may download: every file the one output step writes, and the upload.
 FILES = {
     **{f.key: (f.name, f.media_type) for f in OUTPUT_FILES},
@@ -43,6 +46,8 @@ class ServerSettings:
     workers: int = 2
     max_queue: int = 16  # jobs queued or running; beyond this a submission gets 429
     max_upload_bytes: int = 20 << 20
+    max_decodes: int = 2  # images decoded at once (a 49-megapixel PNG needs about 150 MB)
+    body_timeout_s: float = 30.0  # longest wait for the next piece of a request body
     job_timeout_s: float = 600.0
     token: str | None = None
     composer: Any = None  # a Composer; default: the one the server's configuration names
@@ -85,15 +90,26 @@ def create_app(settings: ServerSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.store, app.state.pool = store, pool
+    admission = Admission(settings.max_queue, store.active)
+    decodes = asyncio.Semaphore(settings.max_decodes)
+    # The form around the image (boundaries, prompt, seed) needs a few KB more than the image.
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_upload_bytes + (64 << 10),
+        read_timeout_s=settings.body_timeout_s,
+    )
 
-    @app.exception_handler(HTTPException)
-    async def http_problem(request: Request, exc: HTTPException) -> JSONResponse:
+    # Starlette's own HTTPException too: unrouted paths, wrong methods, broken multipart bodies.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(
             exc.status_code,
             {
                 400: "Bad request",
                 401: "Unauthorized",
                 404: "Not found",
+                405: "Method not allowed",
+                409: "Conflict",
                 413: "Too large",
                 415: "Unsupported media",
                 429: "Too many jobs",
@@ -130,6 +146,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return settings.data_dir / "jobs" / job_id
 
     def run_job(job: Job) -> None:
+        # A failed job keeps the stage it had reached: the page shows where it failed.
         store.update(job.id, status="running", stage="starting")
         try:
             result = composer.compose(
@@ -141,10 +158,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 raise PictuneError(result.status)
             finish(job.id, status="done", stage="done")
         except PictuneError as exc:
-            finish(job.id, status="failed", stage="failed", error=str(exc).splitlines()[0])
+            finish(job.id, status="failed", error=str(exc).splitlines()[0])
         except Exception:  # one broken job must not take the worker down
             log.exception("job %s failed", job.id)
-            finish(job.id, status="failed", stage="failed", error="internal error")
+            finish(job.id, status="failed", error="internal error")
 
     def finish(job_id: str, **changes: Any) -> None:
         """Record a job's end, unless it timed out or was deleted meanwhile."""
@@ -158,25 +175,33 @@ def create_app(settings: ServerSettings) -> FastAPI:
         prompt: str | None = Form(None, max_length=500),
         seed: int = Form(0, ge=0, le=2**31 - 1),
     ) -> dict[str, Any]:
-        if store.active() >= settings.max_queue:
+        if not admission.reserve():  # counting and taking a slot is one step
             raise HTTPException(
                 429, f"{settings.max_queue} jobs are queued or running; try again later"
             )
-        data = await image.read(settings.max_upload_bytes + 1)
-        if len(data) > settings.max_upload_bytes:
-            raise HTTPException(
-                413, f"the upload is larger than {settings.max_upload_bytes >> 20} MB"
-            )
         try:
-            picture = await asyncio.to_thread(load_image, data)  # sniffs the content, not the name
-        except PictuneError as exc:
-            raise HTTPException(
-                415, str(exc).replace("image is", "the upload is").splitlines()[0]
-            ) from exc
-        job = store.create(prompt or None, seed, "upload.png")
+            data = await image.read(settings.max_upload_bytes + 1)
+            if len(data) > settings.max_upload_bytes:
+                raise HTTPException(
+                    413, f"the upload is larger than {settings.max_upload_bytes >> 20} MB"
+                )
+            try:
+                async with decodes:  # sniffs the content, not the name
+                    picture = await asyncio.to_thread(load_image, data, MAX_SIDE)
+            except PictuneError as exc:
+                raise HTTPException(
+                    415, str(exc).replace("image is", "the upload is").splitlines()[0]
+                ) from exc
+        except BaseException:
+            admission.release()
+            return_memory()
+            raise
+        job = admission.admitted(lambda: store.create(prompt or None, seed, "upload.png"))
         folder = job_dir(job.id)
         folder.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(picture.save, folder / "upload.png")
+        del picture, data
+        await asyncio.to_thread(return_memory)
         pool.submit(run_job, job)
         return {
             "id": job.id,
@@ -193,7 +218,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             raise HTTPException(404, f"no composition {job_id}")
         if job.status == "running" and time.time() - job.created > settings.job_timeout_s:
             error = f"took longer than {settings.job_timeout_s:g} s"
-            store.update(job.id, status="failed", stage="failed", error=error)
+            store.update(job.id, status="failed", error=error)
             job = store.get(job_id) or job
         return job
 

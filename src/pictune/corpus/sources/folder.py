@@ -21,7 +21,8 @@ from pictune.corpus.features import caption_from_features, features_from_score
 from pictune.corpus.records import MusicRecord, Skipped
 from pictune.corpus.sources.clean import clean_tune
 from pictune.errors import PictuneError
-from pictune.music.score import Score
+from pictune.files import read_limited
+from pictune.music.score import MAX_FILE_BYTES, Score
 
 log = logging.getLogger(__name__)
 MUSIC_SUFFIXES = (".mid", ".midi", ".abc", ".musicxml", ".mxl", ".xml")
@@ -59,6 +60,11 @@ class FolderSource:
         count = 0
         for path in sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in MUSIC_SUFFIXES):
             relative = path.relative_to(self.folder).as_posix()
+            if path.is_dir():
+                continue
+            if not path.is_file():  # reading a FIFO would wait for a writer; a device is endless
+                yield Skipped(relative, "not a regular file (a FIFO, socket or device)")
+                continue
             for item in self._records(path, relative, captions):
                 if isinstance(item, MusicRecord):
                     if self.limit is not None and count >= self.limit:
@@ -103,7 +109,7 @@ class FolderSource:
 
     def _pieces(self, path: Path) -> list[tuple[str | None, str | None, Score]]:
         suffix = path.suffix.lower()
-        data = path.read_bytes()
+        data = read_limited(path, MAX_FILE_BYTES)
         if not data:
             raise ValueError("empty file")
         if suffix in (".mid", ".midi"):
@@ -119,20 +125,12 @@ class FolderSource:
             if not pieces:
                 raise ValueError("no tune in the file")
             return pieces
-        midi = _musicxml_to_midi(path)
+        midi = _musicxml_to_midi(data)
         return [(midi_to_abc(midi, title=path.stem), None, Score.from_midi(midi))]
 
 
-def _musicxml_to_midi(path: Path) -> bytes:
-    import tempfile
+def _musicxml_to_midi(data: bytes) -> bytes:
+    """MIDI for a MusicXML file, through music21 in a child process under limits."""
+    from pictune.music.isolated import run_renderer
 
-    import music21
-
-    try:
-        stream = music21.converter.parse(str(path))
-    except Exception as exc:  # music21 raises many exception types on bad files
-        raise ValueError(f"music21 cannot read it: {exc}") from exc
-    with tempfile.TemporaryDirectory(prefix="pictune-") as folder:
-        target = Path(folder, "score.mid")
-        stream.write("midi", fp=str(target))  # type: ignore[no-untyped-call]
-        return target.read_bytes()
+    return run_renderer("musicxml-to-midi", {"score.musicxml": data}, "score.mid")
