@@ -39,13 +39,12 @@ def compose(
     """Compose music for a picture. Without a configured VLM this is the offline composer
     (no model weights, no network); see README › Using a real VLM."""
 
+    flags = flag.given(locals())
+
     def run() -> None:
         from pictune.pipeline.api import open_composer
 
-        settings = flag.settings_from_flags(
-            config, backend=backend, model=model, base_url=base_url, corpus=corpus, k=k,
-            rounds=rounds, bars=bars, max_attempts=max_attempts,
-        )  # fmt: skip
+        settings = flag.settings_from_flags(config, flags)
         started = time.perf_counter()
         composer = open_composer(settings, lambda text: err_console.print(text, markup=False))
         err_console.print(f"[dim]using {composer.about}[/]")
