@@ -295,6 +295,7 @@ def _findings(report: dict[str, Any]) -> str:
 
 
 def _rounds_table(rounds: list[dict[str, Any]]) -> str:
+    """The distance plot over a table of every round's measures, scrolling inside its card."""
     header = "".join(f"<th>{name.replace('_', ' ')}</th>" for name in REFINEMENT_METRICS)
     rows = []
     for entry in rounds:
@@ -304,11 +305,11 @@ def _rounds_table(rounds: list[dict[str, Any]]) -> str:
         kind = html.escape(entry["kind"]) + (" ★" if entry["chosen"] else "")
         rows.append(
             f"<tr><td>{kind}</td><td>{'yes' if entry['valid'] else 'no'}</td>"
-            f"<td>{_cell(entry['distance'])}</td><td>{_cell(entry['penalty'])}</td>"
+            f"<td>{_cell(entry['distance'])}</td><td>{_penalty(entry['penalty'])}</td>"
             f"<td>{entry['findings']}</td>{cells}</tr>"
         )
     return (
-        "<div class='card scroll'><table id='rounds'><tr><th>round</th><th>valid</th>"
+        f"<div class='card scroll'>{_plot(rounds)}<table id='rounds'><tr><th>round</th><th>valid</th>"
         f"<th>distance</th><th>critic penalty</th><th>findings</th>{header}</tr>"
         f"{''.join(rows)}</table><p class='muted'>★ the chosen tune; distance: how far the "
         "metrics lie outside the references' ranges (0 is inside all of them).</p></div>"
@@ -324,7 +325,7 @@ def _references(references: list[dict[str, Any]]) -> str:
     )
     return (
         f"<h2>Retrieved examples ({len(references)})</h2><div class='card scroll'>"
-        f"<table id='references'><tr><th>tune</th><th>caption</th><th>score</th></tr>{rows}"
+        f"<table id='references'><tr><th>tune</th><th>caption</th><th>retrieval score</th></tr>{rows}"
         "</table></div>"
     )
 
@@ -357,7 +358,6 @@ def build_report(folder: str | Path) -> Path:
         f"{_claims_table(claims)}</div>",
         _findings(report),
         "<h2>Rounds</h2>",
-        _plot(_rounds(report)),
         _rounds_table(_rounds(report)),
         _references(list(report.get("references") or ())),
     ]
@@ -376,7 +376,13 @@ def build_report(folder: str | Path) -> Path:
     return target
 
 
+def _penalty(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
 def _cell(value: object) -> str:
     if value is None:
         return "–"
-    return f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return html.escape(str(value))
