@@ -217,6 +217,33 @@ def test_the_report_lists_the_chosen_rounds_findings(run_folder):
     assert f"bar {first['bar']}" in block and first["severity"] in block
 
 
+def test_facts_the_header_lacks_come_from_the_midi():
+    from pictune.abc.convert import abc_to_midi
+
+    abc = "X:1\nT:Bare\nL:1/4\nK:G\nG A B c | d e f g | g4 |]\n"
+    facts = tune_facts(abc, abc_to_midi(abc).midi)
+    assert (facts.key, facts.meter, facts.tempo) == ("G major", "4/4", "120 ♩/min")
+    assert facts.bars == 3 and facts.instruments == ("piano",)
+    assert facts.seconds == pytest.approx(6.0, abs=0.1)
+
+
+def test_a_failed_run_still_gets_a_report(tmp_path):
+    from pictune.pipeline.record import Composition, Round
+
+    attempt = Round("compose", "prompt", "no tune here", 1.0, abc="X:1\nK:C\nzz", valid=False)
+    failed = Composition(
+        status="failed: no playable tune in 3 attempts", abc=None, motivation="",
+        description="a harbour", image=str(tmp_path / "gone.jpg"), prompt=None,
+        backend="openai", seed=0, references=(), rounds=(attempt,), chosen_round=None,
+    )  # fmt: skip
+    failed.save(tmp_path / "out")
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "failed: no playable tune in 3 attempts" in page
+    assert "id='player-missing'" in page and "<dd>–</dd>" in page
+    assert "id='findings'" not in page and "id='rounds'" in page
+    assert "Retrieved examples (0)" in page
+
+
 def test_the_heatmap_keeps_the_pictures_colours():
     navy = Image.new("RGB", (150, 100), (20, 33, 90))
     grid = np.zeros((10, 15))

@@ -89,14 +89,21 @@ def _bars(score: Score) -> int | None:
 
 
 def tune_facts(abc: str, midi: bytes | None) -> TuneFacts:
-    """The facts of a tune from its ABC header and (when given) its MIDI."""
+    """The facts of a tune from its ABC header and (when given) its MIDI; a field the header
+    lacks is taken from what the MIDI plays (abc2midi's defaults: 4/4, 120 a minute)."""
     fields = header_fields(abc) if abc else {}
     score = Score.from_midi(midi) if midi else None
     meter = normalise_meter(fields["M"]) if "M" in fields else None
+    key = key_name(fields["K"]) if "K" in fields else None
+    tempo = tempo_text(fields["Q"]) if "Q" in fields else None
+    if score is not None:
+        key = key or score.key
+        meter = meter or "{}/{}".format(*score.meter)
+        tempo = tempo or f"{score.tempo_qpm:.0f} ♩/min"
     return TuneFacts(
-        key=key_name(fields["K"]) if "K" in fields else None,
+        key=key,
         meter=None if meter == "none" else meter,
-        tempo=tempo_text(fields["Q"]) if "Q" in fields else None,
+        tempo=tempo,
         instruments=_instruments(score) if score else (),
         bars=_bars(score) if score else None,
         seconds=score.seconds() if score else None,
