@@ -328,6 +328,10 @@ def test_report_renders_in_headless_chromium(run_folder, tmp_path):
         assert page.evaluate(opacity) == "0"
         page.locator("#heat-toggle").check()
         page.screenshot(path=str(run_folder / "report.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 800})  # a phone: one column, no overflow
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        heat = page.locator("#heatmap").bounding_box()
+        assert heat["y"] > page.locator("#picture").bounding_box()["y"] and heat["width"] < 390
         browser.close()
     assert errors == []
     assert requests == []

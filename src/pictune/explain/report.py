@@ -27,7 +27,7 @@ from pictune.music.metrics import REFINEMENT_METRICS
 
 REPORT_HTML = "report.html"
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f5f2;color:#222}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f5f2;color:#222;overflow-wrap:break-word}
 main{max-width:1180px;margin:0 auto;padding:20px 24px}
 h1{font-size:1.7em;margin:0 0 2px} h2{font-size:1.15em;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .card{background:#fff;border-radius:8px;padding:14px;box-shadow:0 1px 3px #0002;min-width:0}
@@ -110,6 +110,8 @@ def _rounds(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "kind": r["kind"] + ("" if r.get("accepted") is not False else " (not kept)"),
+            "name": r["kind"],
+            "kept": r.get("accepted") is not False,
             "chosen": index == chosen,
             "valid": r["valid"],
             "distance": r.get("distance"),
@@ -131,23 +133,33 @@ def _chosen_claims(report: dict[str, Any]) -> list[Claim]:
 
 
 def _plot(rounds: list[dict[str, Any]]) -> str:
-    """An inline SVG bar chart of each round's distance to the references' metric ranges."""
+    """An inline SVG bar chart of each round's distance to the references' metric ranges
+    (green: a playable tune; red: none; pale: a round that was not kept)."""
     values = [r["distance"] for r in rounds]
     if not any(v is not None for v in values):
         return ""
     top = max(v or 0 for v in values) or 1.0
+    step = 84
     bars = []
     for i, (entry, value) in enumerate(zip(rounds, values, strict=True)):
-        height = 0 if value is None else 120 * value / top
+        height = 0 if value is None else 110 * value / top
         colour = "#4a8" if entry["valid"] else "#c55"
+        middle = 42 + i * step
+        label = "–" if value is None else f"{value:.2f}"
+        note = "" if entry["kept"] else "not kept"
         bars.append(
-            f'<rect x="{20 + i * 70}" y="{140 - height:.1f}" width="40" height="{height:.1f}" fill="{colour}"/>'
-            f'<text x="{40 + i * 70}" y="158" font-size="11" text-anchor="middle">{html.escape(entry["kind"])}</text>'
-            f'<text x="{40 + i * 70}" y="{134 - height:.1f}" font-size="11" text-anchor="middle">'
-            f"{'–' if value is None else f'{value:.2f}'}</text>"
+            f'<rect x="{middle - 20}" y="{140 - height:.1f}" width="40" height="{height:.1f}" '
+            f'fill="{colour}" fill-opacity="{1 if entry["kept"] else 0.4}"/>'
+            f'<text x="{middle}" y="156" font-size="11" text-anchor="middle">'
+            f"{html.escape(entry['name'])}{' ★' if entry['chosen'] else ''}</text>"
+            f'<text x="{middle}" y="169" font-size="10" fill="#777" text-anchor="middle">{note}</text>'
+            f'<text x="{middle}" y="{134 - height:.1f}" font-size="11" text-anchor="middle">{label}</text>'
         )
-    width = 40 + 70 * len(rounds)
-    return f'<svg width="{width}" height="165" role="img" aria-label="distance per round">{"".join(bars)}</svg>'
+    width = 20 + step * len(rounds)
+    return (
+        f'<svg width="{width}" height="174" role="img" aria-label="distance to the references '
+        f'per round">{"".join(bars)}</svg>'
+    )
 
 
 def _hero(report: dict[str, Any], facts: TuneFacts, audio: str | None) -> str:
