@@ -41,7 +41,7 @@ class TuneFacts:
         if self.bars:
             parts.append(f"{self.bars} bar{'s' if self.bars != 1 else ''}")
         if self.seconds is not None:
-            minutes, seconds = divmod(round(self.seconds), 60)
+            minutes, seconds = divmod(int(self.seconds), 60)  # whole seconds, as players show
             parts.append(f"{minutes}:{seconds:02d}")
         return " · ".join(parts) or None
 
