@@ -147,11 +147,25 @@ def test_list_shows_a_damaged_manifest_without_a_traceback(tmp_path, monkeypatch
     assert "idx" in cells and "damaged: manifest.json is an array" in cells
 
 
+class _FirstFails:
+    """CorpusIndex as the builtin index behaves before and after a rebuild: the first open
+    fails as the real folder does, later ones open the small test index."""
+
+    def __init__(self, real, folder):
+        self.real, self.folder, self.calls = real, folder, 0
+
+    def __call__(self, folder, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 1:
+            return self.real(folder, *args, **kwargs)
+        return self.real(self.folder, *args, **kwargs)
+
+
 @pytest.mark.parametrize("damaged", [True, False])
 def test_compose_says_rebuilding_for_a_damaged_index_and_first_run_only_for_none(
     tmp_path, monkeypatch, small_index_folder, damaged
 ):
-    import pictune.pipeline.offline as offline
+    import pictune.pipeline.indexes as indexes
 
     home = tmp_path / "indexes"
     home.mkdir()
@@ -159,9 +173,12 @@ def test_compose_says_rebuilding_for_a_damaged_index_and_first_run_only_for_none
         (home / "builtin").mkdir()
         (home / "builtin" / "manifest.json").write_text("[]")
     monkeypatch.setenv("PICTUNE_INDEX_DIR", str(home))
-    # the rebuild itself is the pipeline's; here only what the user is told is checked
+    # the rebuild itself is the corpus layer's; here only what the user is told is checked
+    monkeypatch.setattr(indexes, "build_index", lambda *args, **kwargs: None)
     monkeypatch.setattr(
-        offline, "ensure_builtin_index", lambda progress=None: CorpusIndex(small_index_folder)
+        indexes,
+        "CorpusIndex",
+        _FirstFails(CorpusIndex, small_index_folder),
     )
     picture = tmp_path / "p.png"
     from PIL import Image

@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from pictune.models.offline.image import load_image
 
 from pictune.errors import InputError
 from pictune.files import read_limited
+from pictune.images import load_image
 
 
 def test_regular_file_within_the_limit(tmp_path):

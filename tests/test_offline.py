@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -215,6 +216,40 @@ def test_exif_rotation_is_applied(tmp_path):
     upright = load_image(path)
     assert upright.size == (40, 80)
     assert upright.getpixel((20, 10))[0] > 200  # the white half is now on top
+
+
+def test_cli_compose_prints_a_summary_the_rounds_and_plain_file_names(
+    index_home, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(index_home))
+    monkeypatch.setenv("COLUMNS", "120")
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(app, ["compose", str(EXAMPLE), "--out", str(out), "--bars", "8"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    plan = report["offline"]["plan"]
+    text = result.stdout
+    lines = text.splitlines()
+    assert lines[0].startswith(report["title"])  # the title leads, with no empty header row
+    for label, value in [
+        ("key", f"{plan['tonic']} {plan['mode']}"),
+        ("meter", plan["meter"]),
+        ("tempo", f"{plan['tempo_qpm']} ♩/min"),
+        ("bars", "8"),
+    ]:
+        assert re.search(rf"^\s+{label}\s+{re.escape(value)}\s*$", text, re.M), label
+    assert re.search(r"^\s+instruments\s+\w", text, re.M)
+    assert re.search(r"^\s+seconds\s+\d+\.\d\s*$", text, re.M)
+    # the offline composer's rounds, the chosen one marked
+    rounds = [r["kind"] for r in report["rounds"]]
+    assert rounds[0] == "draft" and all(f"│ {kind}" in text for kind in rounds) and "◀" in text
+    # every retrieved example, saying how many
+    titles = [ref["title"] or ref["id"] for ref in report["references"]]
+    assert f"{len(titles)} retrieved examples: " + "; ".join(titles) in text
+    # files by their own names, with what they hold; no internal keys
+    assert re.search(r"^\s+report\.html\s+everything on one self-contained page", text, re.M)
+    assert re.search(r"^\s+music\.mid\s+the tune as MIDI", text, re.M)
+    assert not re.search(r"^\s*(report_html|report|json|mid|wav)\s+/", text, re.M)
 
 
 def test_cli_compose_and_its_errors(index_home, tmp_path, monkeypatch):

@@ -14,7 +14,6 @@ from functools import cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pictune.models.offline.image import load_image
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -22,6 +21,7 @@ from pictune.abc import decode_abc, extract, make_playable, repair, validate
 from pictune.abc.convert import abc_to_midi, midi_to_score
 from pictune.cli.app import app
 from pictune.errors import PictuneError
+from pictune.images import load_image
 from pictune.music import render_svg, to_musicxml
 from pictune.music.metrics import compute_metrics
 from pictune.music.score import Score

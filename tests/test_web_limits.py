@@ -273,7 +273,7 @@ def test_a_public_bind_refuses_a_weak_token(monkeypatch, token):
 
 @pytest.mark.parametrize("kind", ["JPEG", "PNG"])
 def test_uploads_are_kept_at_a_bounded_size(kind):
-    from pictune.models.offline.image import load_image
+    from pictune.images import load_image
 
     encoded = io.BytesIO()
     Image.new("RGB", (900, 300), (90, 20, 200)).save(encoded, kind)

@@ -198,7 +198,9 @@ def convert(
         skipped.extend(str(d) for d in merge_repeated(conversion.errors))
         nonlocal error_count
         error_count = len(conversion.errors)
-        midi = conversion.midi if conversion.midi is not None else conversion.complete_midi()
+        if conversion.midi is None or conversion.lost_notes:
+            conversion.complete_midi()  # raises, saying why: nothing, or notes dropped
+        midi = conversion.complete_midi()
         if to is Target.mid:
             target.write_bytes(midi)
         elif to is Target.wav:

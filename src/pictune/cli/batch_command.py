@@ -44,15 +44,14 @@ def batch(
 ) -> None:
     """Compose music for every picture; a rerun skips finished pictures."""
 
+    flags = flag.given(locals())
+
     def run() -> None:
         from pictune.batch import find_images, run_batch, run_batch_on_ray
 
         if not images_dir.is_dir():
             raise InputError(f"{images_dir} is not a folder")
-        settings = flag.settings_from_flags(
-            config, backend=backend, model=model, base_url=base_url, corpus=corpus, k=k,
-            rounds=rounds, bars=bars, max_attempts=max_attempts,
-        )  # fmt: skip
+        settings = flag.settings_from_flags(config, flags)
         total = len(find_images(images_dir))
         if total == 0:
             raise InputError(f"no pictures in {images_dir}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from pictune.cli import settings_flags as flag
 from pictune.cli.output import console, guarded
 from pictune.errors import InputError
 
@@ -16,9 +17,15 @@ def evaluate_command(
     out: Path = typer.Option(
         ..., "--out", help="Output folder for the table, CSV, JSON and plots."
     ),
-    config: Path | None = typer.Option(
-        None, "--config", help="A pictune.toml with the base settings (else ./pictune.toml)."
-    ),
+    config: Path | None = flag.CONFIG,
+    backend: str | None = flag.BACKEND,
+    model: str | None = flag.MODEL,
+    base_url: str | None = flag.BASE_URL,
+    corpus: str | None = flag.CORPUS,
+    k: int | None = flag.K,
+    rounds: int | None = flag.ROUNDS,
+    bars: int | None = flag.BARS,
+    max_attempts: int | None = flag.MAX_ATTEMPTS,
     vary: list[str] = typer.Option(
         [],
         "--vary",
@@ -32,7 +39,7 @@ def evaluate_command(
         "--workers",
         min=1,
         max=256,
-        help="Processes for offline configurations (default: cores).",
+        help="Processes per configuration (default: cores for the offline composer, else 1).",
     ),
     clip: str | None = typer.Option(
         None, "--clip", help="A CLIP model (hub id or folder) for image–music agreement."
@@ -42,12 +49,14 @@ def evaluate_command(
     corpus, validity, refinement, novelty, motivation consistency and cost. Reruns reuse
     finished runs. Ablations: --vary k=0,5 (retrieval) or --vary rounds=0,1 (refinement)."""
 
+    flags = flag.given(locals())
+
     def run() -> None:
         from pictune.evaluation import configurations, evaluate
 
         if config is not None and not config.is_file():
             raise InputError(f"no such settings file: {config}")
-        configs = configurations(vary, project=config)
+        configs = configurations(vary, base=flags, project=config)
         columns = (
             TextColumn("evaluating"),
             BarColumn(),

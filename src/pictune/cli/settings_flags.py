@@ -27,6 +27,14 @@ MAX_ATTEMPTS = typer.Option(
 )
 
 
-def settings_from_flags(config: Path | None, **flags: Any) -> Settings:
+FLAGS = ("backend", "model", "base_url", "corpus", "k", "rounds", "bars", "max_attempts")
+
+
+def given(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings flags a command received (from its `locals()`); None: not given."""
+    return {name: values[name] for name in FLAGS}
+
+
+def settings_from_flags(config: Path | None, flags: dict[str, Any]) -> Settings:
     """Settings from every layer, with these flags on top (None: not given)."""
     return load_settings(flags, config_file=config)

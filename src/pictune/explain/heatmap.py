@@ -1,4 +1,5 @@
-"""Heat-maps: a grid of weights drawn over the image it explains."""
+"""Heat-maps: a grid of weights drawn over the image it explains, the picture keeping its
+colours (hot regions as they are, cold ones faded, contour lines along a perceptual ramp)."""
 
 from __future__ import annotations
 
@@ -27,16 +28,55 @@ def colourise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
     return colours
 
 
-def overlay(image: Image.Image, grid: npt.NDArray[np.float64], alpha: float = 0.55) -> Image.Image:
-    """The image with the grid upsampled (bilinear), coloured and blended over it."""
+def overlay(
+    image: Image.Image,
+    grid: npt.NDArray[np.float64],
+    fade: float = 0.75,
+    contours: tuple[float, ...] = (0.25, 0.5, 0.75),
+) -> Image.Image:
+    """The picture with the grid drawn over it, keeping the picture's own colours.
+
+    The grid is normalised to 0–1 and upsampled (bilinear). Hot regions keep the picture's
+    colours as they are; the colder a region, the more it fades towards a pale grey (up to
+    `fade` of the way), so no region is recoloured (a tint over a navy sky would turn it
+    khaki). Lines in the perceptual ramp's colour of their level, with a dark edge, trace
+    the `contours`."""
     values = np.asarray(grid, dtype=np.float64)
     span = values.max() - values.min()
-    values = (values - values.min()) / span if span > 0 else np.zeros_like(values)
+    values = (values - values.min()) / span if span > 0 else np.ones_like(values)
+    rgb = image.convert("RGB")
     heat = Image.fromarray((values * 255).astype(np.uint8)).resize(
-        image.size, Image.Resampling.BILINEAR
+        rgb.size, Image.Resampling.BILINEAR
     )
-    coloured = Image.fromarray(colourise(np.asarray(heat, dtype=np.float64) / 255.0))
-    return Image.blend(image.convert("RGB"), coloured, alpha)
+    weight = np.asarray(heat, dtype=np.float64) / 255.0
+    base = np.asarray(rgb, dtype=np.float64)
+    pale = (base @ np.array([0.299, 0.587, 0.114])) * 0.6 + 255 * 0.4
+    amount = (fade * (1 - weight))[..., None]
+    blended = base * (1 - amount) + pale[..., None] * amount
+    for level in contours:
+        line = _contour(weight, level)
+        blended[_widen(line) & ~line] = (20, 20, 20)
+        blended[line] = colourise(np.array([level]))[0]
+    return Image.fromarray(np.clip(blended, 0, 255).astype(np.uint8))
+
+
+def _contour(weight: npt.NDArray[np.float64], level: float) -> npt.NDArray[np.bool_]:
+    """Pixels on the boundary of the region at or above `level` (a line about 2 px wide)."""
+    inside = weight >= level
+    edge = np.zeros_like(inside)
+    edge[:-1, :] |= inside[:-1, :] != inside[1:, :]
+    edge[:, :-1] |= inside[:, :-1] != inside[:, 1:]
+    return _widen(edge)
+
+
+def _widen(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """The mask grown by one pixel in each direction."""
+    grown = mask.copy()
+    grown[1:, :] |= mask[:-1, :]
+    grown[:-1, :] |= mask[1:, :]
+    grown[:, 1:] |= mask[:, :-1]
+    grown[:, :-1] |= mask[:, 1:]
+    return grown
 
 
 def save_heatmap(
