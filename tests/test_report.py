@@ -181,7 +181,9 @@ def test_tune_facts_come_from_the_header_and_the_midi(run_folder):
     assert facts.tempo == f"{plan['tempo_qpm']} ♩/min"
     assert facts.bars == plan["bars"]
     assert facts.seconds == pytest.approx(plan["bars"] * 4 * 60 / plan["tempo_qpm"], rel=0.1)
-    assert len(facts.instruments) == 2 and facts.length().startswith(f"{plan['bars']} bars · ")
+    programs = {plan[k] for k in ("melody_program", "accompaniment_program", "bass_program")}
+    assert len(facts.instruments) == len(programs) + plan["percussion"]  # tune, chords, bass
+    assert facts.length().startswith(f"{plan['bars']} bars · ")
 
 
 def test_the_first_screen_leads_with_facts_and_player_then_the_rest_in_order(run_folder):
@@ -209,9 +211,11 @@ def test_the_first_screen_leads_with_facts_and_player_then_the_rest_in_order(run
 def test_the_report_lists_the_chosen_rounds_findings(run_folder):
     report = json.loads((run_folder / "report.json").read_text())
     findings = report["rounds"][report["chosen_round"]]["findings"]
-    assert findings  # the offline draft always leaves the critic something to say
     page = (run_folder / "report.html").read_text()
     block = page[page.index("id='findings'") : page.index("id='rounds'")]
+    if not findings:  # the offline composer's pieces often leave the critic nothing to say
+        assert "The critic found nothing to object to." in block
+        return
     first = findings[0]
     assert html.escape(first["message"]) in block and html.escape(first["advice"]) in block
     assert f"bar {first['bar']}" in block and first["severity"] in block
