@@ -73,6 +73,7 @@ class _Run:
     rounds: list[Round] = field(default_factory=list)
     last_attention: tuple[tuple[float, ...], ...] | None = None
     last_phrases: dict[str, Any] | None = None
+    last_constraint: dict[str, Any] | None = None
 
     def check(self) -> None:
         if self.calls >= self.settings.max_calls:
@@ -102,9 +103,10 @@ class Composer:
         self.progress(kind)
         options = GenerationOptions(
             seed=self.settings.seed + run.calls, temperature=self.settings.temperature,
-            max_tokens=self.settings.max_tokens, thinking=thinking,
+            max_tokens=self.settings.max_tokens, thinking=thinking, constrain=kind != "describe",
         )  # fmt: skip
         reply = self.backend.generate(messages, options)
+        run.last_constraint = reply.extra.get("constraint")
         run.last_phrases = _phrase_maps(reply.text, reply.extra)
         grid = reply.image_attention
         run.last_attention = (
@@ -213,7 +215,9 @@ class Composer:
                 ranges,
                 references,
             )
-            round_ = replace(round_, phrase_attention=run.last_phrases)
+            round_ = replace(
+                round_, phrase_attention=run.last_phrases, constraint=run.last_constraint
+            )
             run.rounds.append(round_)
             if round_.valid:
                 return round_

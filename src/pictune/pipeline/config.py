@@ -36,6 +36,8 @@ ENVIRONMENT = {
     "corpus": "PICTUNE_CORPUS",
 }
 BACKENDS = ("offline", "transformers", "openai")
+CONSTRAINED = ("auto", "on", "off")
+SERVERS = ("auto", "vllm", "llamacpp", "ollama", "openai")
 OFFLINE_REFERENCES = 5  # the offline composer learns phrase shapes from its references
 
 
@@ -55,6 +57,8 @@ class RunConfig:
     max_seconds: float = 900.0
     temperature: float = 0.7
     max_tokens: int = 2048
+    constrained: str = "auto"  # ABC reply grammar while composing: auto (if installed), on, off
+    server: str = "auto"  # what serves the openai backend: vllm, llamacpp, ollama, openai, auto
 
     @property
     def references(self) -> int:
@@ -120,6 +124,12 @@ def load_config(flags: dict[str, Any] | None = None, project: Path | None = None
             raise InputError(f"k must be a whole number, not {config.k!r}") from exc
     if (config.k is not None and config.k < 0) or config.rounds < 0:
         raise InputError("k and rounds must be 0 or more")
+    if config.constrained not in CONSTRAINED:
+        raise InputError(
+            f"unknown constrained {config.constrained!r}; use {', '.join(CONSTRAINED)}"
+        )
+    if config.server not in SERVERS:
+        raise InputError(f"unknown server {config.server!r}; use {', '.join(SERVERS)}")
     if config.backend not in BACKENDS:
         raise InputError(f"unknown backend {config.backend!r}; use {', '.join(BACKENDS)}")
     if config.backend != "offline" and not config.model:
@@ -136,10 +146,14 @@ def make_backend(config: RunConfig) -> Any:
             model=str(config.model),
             base_url=config.base_url or "http://localhost:8000/v1",
             api_key=config.api_key,
+            constrained=config.constrained,
+            server=config.server,
         )
     from pictune.models.vlm.transformers_backend import TransformersBackend
 
-    return TransformersBackend(model=str(config.model), device=config.device)
+    return TransformersBackend(
+        model=str(config.model), device=config.device, constrained=config.constrained
+    )
 
 
 @dataclass

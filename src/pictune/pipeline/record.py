@@ -29,6 +29,8 @@ class Round:
     attention: tuple[tuple[float, ...], ...] | None = None  # image-attention grid of the call
     claims: tuple[dict[str, Any], ...] = ()  # motivation claims checked against the tune
     phrase_attention: dict[str, Any] | None = None  # label → grid, per phrase and sentence
+    # constrained decoding: {"constrained", "grammar_version", "mask_us_per_token", "note" …}
+    constraint: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
