@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 EXTRA = "grammar"
 MODES = ("auto", "on", "off")
 _PIECE = re.compile(r'"(?:[^"\\]|\\.)*"|/(?:[^/\\\n]|\\.)+/|\b[A-Z][A-Z0-9_]*\b|//[^\n]*|.', re.S)
-_TERMINAL = re.compile(r"(?m)^([A-Z][A-Z0-9_]*): (.*(?:\n     \|.*)*)")
+_PARSER_RULES = re.compile(r"(?m)^# parser rules: (.*)$")
 
 
 def library_available() -> bool:
@@ -57,13 +57,10 @@ def lark_grammar(gbnf: str) -> str:
     from llguidance.gbnf_to_lark import gbnf_to_lark
 
     lark = gbnf_to_lark(gbnf)
-    terminals = dict(_TERMINAL.findall(lark))
-    composite = {
-        name
-        for name, body in terminals.items()
-        if any(p in terminals for p in _PIECE.findall(body))
-    }
-    return "".join(p.lower() if p in composite else p for p in _PIECE.findall(lark))
+    declared = _PARSER_RULES.search(gbnf)
+    names = declared.group(1).split() if declared else []
+    rules = {name.replace("-", "_").upper() for name in names}
+    return "".join(p.lower() if p in rules else p for p in _PIECE.findall(lark))
 
 
 def _checksum(text: str) -> str:
@@ -78,14 +75,11 @@ class CompiledGrammar:
     grammar: str  # llguidance's serialised grammar
     version: str
     compile_seconds: float
+    template: Any  # a matcher in its start state; each generation gets a copy
 
     def matcher(self) -> Any:
-        import llguidance
-
-        matcher = llguidance.LLMatcher(self.tokenizer, self.grammar, log_level=0)
-        if matcher.is_error():
-            raise BackendError(f"the ABC grammar did not compile: {matcher.get_error()}")
-        return matcher
+        """A fresh matcher at the start of a reply (a copy: the grammar is parsed once)."""
+        return self.template.deep_copy()
 
     def accepts(self, text: str) -> bool:
         """Whether `text` is a whole reply the grammar allows (for tests and checks)."""
@@ -135,8 +129,15 @@ class GrammarCompiler:
         )
         if failed:
             raise BackendError(f"the ABC grammar did not compile: {messages[0]}")
+        template = llguidance.LLMatcher(ll_tokenizer, grammar, log_level=0)
+        if template.is_error():
+            raise BackendError(f"the ABC grammar did not compile: {template.get_error()}")
         compiled = CompiledGrammar(
-            ll_tokenizer, grammar, grammar_version(self.gbnf), time.perf_counter() - started
+            ll_tokenizer,
+            grammar,
+            grammar_version(self.gbnf),
+            time.perf_counter() - started,
+            template,
         )
         log.info("ABC grammar compiled in %.3f s", compiled.compile_seconds)
         return compiled
