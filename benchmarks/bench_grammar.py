@@ -39,13 +39,13 @@ STEP_7B_MS = 15.2 / 4.8
 
 def compose_section(family: str, folder: Path, seeds: int, max_tokens: int) -> None:
     import torch
+    from tests.models_fixtures import build_tiny_llava, build_tiny_qwen2_vl
 
     from pictune.abc.convert import abc_to_midi
     from pictune.abc.extract import extract
     from pictune.corpus import BuiltinSource, CorpusIndex, FeatureEmbedder, build_index
     from pictune.models.vlm.transformers_backend import TransformersBackend
     from pictune.pipeline.composer import Composer, Settings
-    from tests.models_fixtures import build_tiny_llava, build_tiny_qwen2_vl
 
     torch.set_num_threads(1)  # two shared cores: more threads only contend
     model = folder / family
@@ -143,7 +143,7 @@ def mask_section(vocab: int, tunes: int) -> None:
         processor = GrammarLogitsProcessor(compiled)
         scores = torch.zeros(1, size)
         processor(torch.tensor([[0]]), scores)  # the prompt
-        for step, token in enumerate(ids):
+        for step in range(len(ids)):
             masked = processor(torch.tensor([[0, *ids[: step + 1]]]), scores)
             if processor.failed:
                 rejected += 1

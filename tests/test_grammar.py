@@ -16,7 +16,7 @@ from pictune.corpus.sources.clean import clean_tune
 
 pytest.importorskip("llguidance")
 
-from pictune.models.vlm.constrained import GrammarCompiler, lark_grammar  # noqa: E402
+from pictune.models.vlm.constrained import GrammarCompiler, lark_grammar
 
 SAMPLE = 2000
 GOOD = """Here is my piece.
