@@ -171,3 +171,11 @@ def test_without_bar_lines_the_finished_lines_are_kept(grammar):
     salvaged = complete_bars("```abc\nX:1\nK:C\nCDEF GABc\ncd")
     assert salvaged == "```abc\nX:1\nK:C\nCDEF GABc\n```\n"
     assert grammar.accepts(salvaged)
+
+
+def test_a_tempo_with_beats_run_together_is_read_not_raised():
+    """Found by the grammar benchmark: a model wrote Q:10/120/1077/2 and precheck raised."""
+    from pictune.abc.headers import tempo_qpm
+
+    assert tempo_qpm("1/4 1/4=60") == 120.0
+    assert isinstance(tempo_qpm("10/120/1077/2=90"), float)  # raised ValueError before
