@@ -179,3 +179,21 @@ def test_a_tempo_with_beats_run_together_is_read_not_raised():
 
     assert tempo_qpm("1/4 1/4=60") == 120.0
     assert isinstance(tempo_qpm("10/120/1077/2=90"), float)  # raised ValueError before
+
+
+def test_the_logits_processor_leaves_only_what_the_grammar_allows(grammar):
+    import torch
+
+    from pictune.models.vlm.constrained import GrammarLogitsProcessor
+
+    processor = GrammarLogitsProcessor(grammar)
+    fence = grammar.tokenizer.tokenize_bytes(b"```abc\n")
+    ids = [0]  # the prompt
+    processor(torch.tensor([ids]), torch.zeros(1, 300))
+    for token in fence:
+        ids.append(token)
+        scores = processor(torch.tensor([ids]), torch.zeros(1, 300))
+    allowed = torch.isfinite(scores[0]).nonzero().flatten().tolist()
+    assert allowed == grammar.tokenizer.tokenize_bytes(b"X")  # a tune starts with X:
+    assert processor.report()["masked_tokens"] == len(fence) + 1
+    assert not processor.failed and not processor.accepting

@@ -148,21 +148,21 @@ class GrammarLogitsProcessor:
     grammar. Records the time spent computing and applying each token's mask."""
 
     def __init__(self, compiled: CompiledGrammar) -> None:
+        import numpy as np
         import torch
 
-        self._torch = torch
+        self._np, self._torch = np, torch
         self.compiled = compiled
         self.matcher = compiled.matcher()
-        words = (compiled.tokenizer.vocab_size + 31) // 32
-        self._bitmask = torch.zeros(words, dtype=torch.int32)
-        self._shifts = torch.arange(32, dtype=torch.int32)
+        self._bitmask = np.zeros((compiled.tokenizer.vocab_size + 31) // 32, dtype=np.int32)
+        self._blocked: Any = None  # bool per scored token, reused every step
         self._prompt: int | None = None
         self.mask_seconds: list[float] = []
         self.failed = ""
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         started = time.perf_counter()
-        torch = self._torch
+        np = self._np
         if input_ids.shape[0] != 1:
             raise BackendError("grammar-constrained decoding runs one reply at a time")
         if self._prompt is None:
@@ -170,20 +170,20 @@ class GrammarLogitsProcessor:
         elif not self.failed and not self.matcher.consume_token(int(input_ids[0, -1])):
             self.failed = self.matcher.get_error() or "a token left the grammar"
             log.warning("constrained decoding stopped: %s", self.failed)
+        vocab = int(scores.shape[-1])
+        if self._blocked is None:
+            self._blocked = np.ones(vocab, dtype=bool)
+        blocked = self._blocked
         if self.failed:  # only the end of the reply is left
-            allowed = torch.zeros(scores.shape[-1], dtype=torch.bool)
-            allowed[self.compiled.tokenizer.eos_tokens] = True
+            blocked[:] = True
+            blocked[[e for e in self.compiled.tokenizer.eos_tokens if e < vocab]] = False
         else:
-            self.matcher.unsafe_compute_mask_ptr(
-                self._bitmask.data_ptr(), self._bitmask.numel() * self._bitmask.element_size()
-            )
-            bits = (self._bitmask.unsqueeze(-1) >> self._shifts) & 1
-            allowed = bits.flatten().bool()
-            vocab = scores.shape[-1]
-            if allowed.numel() < vocab:
-                allowed = torch.cat([allowed, torch.zeros(vocab - allowed.numel(), dtype=bool)])
-            allowed = allowed[:vocab]
-        scores = scores.masked_fill(~allowed.to(scores.device), float("-inf"))
+            self.matcher.unsafe_compute_mask_ptr(self._bitmask.ctypes.data, self._bitmask.nbytes)
+            bits = np.unpackbits(self._bitmask.view(np.uint8), bitorder="little")
+            known = min(vocab, bits.size)
+            np.equal(bits[:known], 0, out=blocked[:known])
+            blocked[known:] = True
+        scores.masked_fill_(self._torch.from_numpy(blocked).to(scores.device), float("-inf"))
         self.mask_seconds.append(time.perf_counter() - started)
         return scores
 
