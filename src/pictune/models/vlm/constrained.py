@@ -6,9 +6,10 @@ compiled once per tokenizer and kept by a `GrammarCompiler` object (keyed by che
 the tokenizer and the grammar); each generation gets a fresh matcher from it.
 
 llguidance reads GBNF by turning every rule made only of characters into one lexeme. For
-this grammar that makes the whole tune a single regular expression, too large for its
-lexer; `lark_grammar` keeps as lexemes only the rules that name no other rule (notes'
-letters, numbers, free text) and leaves the structure to its Earley parser.
+this grammar that makes the whole tune one regular expression, too large for its lexer
+(and a lexeme per note makes every mask walk the parser, ~1 ms a token). The grammar file
+names the rules that must stay parser rules (`# parser rules: tune`); `lark_grammar`
+lowers those, so each line of the tune is one lexeme: tens of µs a token.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def library_available() -> bool:
 def wants_constraint(mode: str) -> bool:
     """Resolve `constrained = auto|on|off`: auto means on when the library is installed."""
     if mode not in MODES:
-        raise ValueError(f"constrained must be one of {', '.join(MODES)}, not {mode!r}")
+        raise BackendError(f"constrained must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "off":
         return False
     if mode == "on" and not library_available():
