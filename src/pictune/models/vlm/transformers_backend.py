@@ -156,7 +156,12 @@ class TransformersBackend:
             if not grammar.accepting:  # the token budget ran out inside the tune
                 text = complete_bars(text)
         elif options.constrain:
-            details["constraint"] = {"constrained": False, "note": "constrained = off"}
+            note = (
+                "constrained = off"
+                if self.constrained == "off"
+                else "llguidance is not installed (pip install 'pictune[grammar]'); not constrained"
+            )
+            details["constraint"] = {"constrained": False, "note": note}
         if token_maps:
             # Where each generated token ends in the text, for per-phrase maps.
             ends = [
