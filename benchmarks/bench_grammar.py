@@ -87,11 +87,16 @@ def compose_section(
     for mode in modes:
         backend = ShortDescribe(TransformersBackend(str(model), constrained=mode, attention=False))
         clean, corrections, playable, masks = 0, [], 0, []
+        crashes: list[str] = []
         remaining: collections.Counter[str] = collections.Counter()
         started = time.perf_counter()
         for seed in range(seeds):
             settings = Settings(rounds=0, max_attempts=3, max_tokens=max_tokens, seed=seed)
-            result = Composer(backend, index, FeatureEmbedder(), settings).compose(PICTURE)
+            try:
+                result = Composer(backend, index, FeatureEmbedder(), settings).compose(PICTURE)
+            except ValueError as exc:  # a pipeline fault the benchmark found: count and name it
+                crashes.append(f"seed {seed}: {exc}")
+                continue
             first = next(r for r in result.rounds if r.kind == "compose")
             abc = extract(first.reply).abc
             conversion = abc_to_midi(abc) if abc else None
@@ -118,6 +123,8 @@ def compose_section(
         )
         if remaining:
             print(f"  first-call failures ({mode}): {dict(remaining.most_common(8))}")
+        if crashes:
+            print(f"  compositions that raised ({mode}): {crashes}")
 
 
 def english_and_abc(limit_bytes: int = 12_000_000) -> list[str]:
