@@ -166,6 +166,7 @@ def mask_section(vocab: int, tunes: int) -> None:
     print(f"grammar compile (tokenizer + grammar): {compiled.compile_seconds * 1000:.0f} ms")
     sample = [t.abc for _, t in zip(range(tunes * 3), iter_music21_tunes(), strict=False)][::3]
     seconds: list[float] = []
+    cpu: list[float] = []  # thread CPU time: what the mask costs when the cores are shared
     rejected = 0
     for abc in sample:
         reply = "Here is the tune.\n```abc\n" + cut_tune(abc, 16)[0] + "```\nMotivation."
@@ -174,7 +175,10 @@ def mask_section(vocab: int, tunes: int) -> None:
         scores = torch.zeros(1, size)
         processor(torch.tensor([[0]]), scores)  # the prompt
         for step in range(len(ids)):
-            masked = processor(torch.tensor([[0, *ids[: step + 1]]]), scores)
+            prefix = torch.tensor([[0, *ids[: step + 1]]])
+            started = time.thread_time()
+            masked = processor(prefix, scores)
+            cpu.append(time.thread_time() - started)
             if processor.failed:
                 rejected += 1
                 break
@@ -182,15 +186,18 @@ def mask_section(vocab: int, tunes: int) -> None:
         seconds += processor.mask_seconds[1:]
     micro = sorted(s * 1e6 for s in seconds)
     median, p95 = statistics.median(micro), micro[int(0.95 * (len(micro) - 1))]
+    spent = sorted(s * 1e6 for s in cpu[len(cpu) - len(micro) :])
+    cpu_median, cpu_p95 = statistics.median(spent), spent[int(0.95 * (len(spent) - 1))]
     print(f"{len(micro):,} tokens of {len(sample)} corpus replies ({rejected} left the grammar)")
     print("| measure | median | p95 | target |")
     print("|---|---|---|---|")
     print(
-        f"| consume + mask + apply, µs per token | {median:.0f} | {p95:.0f} | ≤ 1000 on this CPU |"
+        f"| consume + mask + apply, µs per token (wall) | {median:.0f} | {p95:.0f} | ≤ 1000 on this CPU |"
     )
+    print(f"| the same, thread CPU time | {cpu_median:.0f} | {cpu_p95:.0f} | ≤ 1000 on this CPU |")
     print(
         f"| share of a 7B decoding step ({STEP_7B_MS:.1f} ms, H200 bandwidth bound) "
-        f"| {median / (STEP_7B_MS * 10):.1f}% | {p95 / (STEP_7B_MS * 10):.1f}% | ≤ 10% |"
+        f"(CPU time) | {cpu_median / (STEP_7B_MS * 10):.1f}% | {cpu_p95 / (STEP_7B_MS * 10):.1f}% | ≤ 10% |"
     )
 
 
