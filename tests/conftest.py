@@ -129,11 +129,13 @@ def small_index_folder(tmp_path_factory) -> Path:
 
 
 class Script:
-    """Scripted replies: (status, content or error body, delay seconds)."""
+    """Scripted replies: (status, content or error body, delay seconds[, finish reason]), and
+    JSON documents served to GET requests by path."""
 
     def __init__(self, replies):
         self.replies = list(replies)
         self.requests: list[dict] = []
+        self.documents: dict[str, dict] = {}
 
 
 @pytest.fixture
@@ -154,18 +156,30 @@ def server():
                     "body": json.loads(self.rfile.read(length)),
                 }
             )
-            status, content, delay = (
+            status, content, delay, *finish = (
                 state.replies.pop(0) if state.replies else (500, "script exhausted", 0)
             )
             time.sleep(delay)
             if status == 200:
                 body = {
                     "model": "fake-vlm",
-                    "choices": [{"message": {"role": "assistant", "content": content}}],
+                    "choices": [
+                        {
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": finish[0] if finish else "stop",
+                        }
+                    ],
                     "usage": {"prompt_tokens": 10, "completion_tokens": 20},
                 }
             else:
                 body = {"error": {"message": content}}
+            self._send(status, body)
+
+        def do_GET(self):
+            document = state.documents.get(self.path)
+            self._send(200 if document is not None else 404, document or {"error": "none"})
+
+        def _send(self, status, body):
             data = json.dumps(body).encode()
             try:
                 self.send_response(status)

@@ -42,6 +42,8 @@ def layers(tmp_path, monkeypatch):
         ({"rounds": "2"}, "rounds must be a whole number"),
         ({"consistency_feedback": 1}, "consistency_feedback must be true or false"),
         ({"corpus": " "}, "corpus must name an index"),
+        ({"constrained": "always"}, "unknown constrained 'always'"),
+        ({"server": "tgi"}, "unknown server 'tgi'"),
     ],
 )
 def test_bad_settings_are_refused_when_built(values, message):
@@ -76,7 +78,7 @@ def test_every_setting_can_be_set_in_every_layer(layers, monkeypatch, name):
         "api_key": "sk-x", "device": "cpu", "corpus": "mine", "embedder": "features",
         "k": 3, "rounds": 2, "bars": 24, "max_attempts": 4, "example_bars": 8,
         "consistency_feedback": False, "max_calls": 7, "max_seconds": 30.0,
-        "temperature": 0.2, "max_tokens": 512,
+        "temperature": 0.2, "max_tokens": 512, "constrained": "off", "server": "vllm",
     }[name]  # fmt: skip
     extra = {} if name in ("backend", "model") else {"backend": "offline"}
     if name == "backend":

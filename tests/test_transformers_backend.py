@@ -83,3 +83,48 @@ def test_missing_model_is_named(tmp_path):
         TransformersBackend("no-such/model").generate(
             [Message("user", "hi")], GenerationOptions(max_tokens=2)
         )
+
+
+def _grammar_prefix_ok(text: str) -> bool:
+    """Whether `text` is a start the reply grammar allows (byte by byte)."""
+    from pictune.models.vlm.constrained import GrammarCompiler
+    from tests.test_grammar import byte_tokenizer_json
+
+    compiled = GrammarCompiler().for_tokenizer_json(byte_tokenizer_json(), eos=256)
+    matcher = compiled.matcher()
+    return bool(matcher.consume_tokens(compiled.tokenizer.tokenize_bytes(text.encode())))
+
+
+def test_constrained_calls_stay_inside_the_grammar_and_repeat_with_the_seed(tiny_llava):
+    pytest.importorskip("llguidance")
+    from pictune.abc.grammar import grammar_version
+
+    backend = TransformersBackend(str(tiny_llava))  # constrained = auto: on, llguidance is here
+    image = Image.new("RGB", (300, 200), (30, 60, 200))
+    ask = [Message("user", "Write ABC.", (image,))]
+    options = GenerationOptions(seed=4, max_tokens=30, constrain=True)
+    reply = backend.generate(ask, options)
+    constraint = reply.extra["constraint"]
+    assert constraint["constrained"] is True
+    assert constraint["grammar_version"] == grammar_version()
+    assert constraint["masked_tokens"] == reply.completion_tokens
+    assert constraint["mask_us_per_token"] > 0
+    assert _grammar_prefix_ok(reply.text)
+    assert reply.image_attention is not None  # the streaming attention hook still runs
+    assert backend.generate(ask, options).text == reply.text
+    free = backend.generate(ask, GenerationOptions(seed=4, max_tokens=30))
+    assert "constraint" not in free.extra  # describe calls are left free
+
+
+def test_constrained_off_and_a_missing_library(tiny_llava, monkeypatch):
+    from pictune.models.vlm import constrained
+
+    backend = TransformersBackend(str(tiny_llava), constrained="off")
+    reply = backend.generate(
+        [Message("user", "Write ABC.")], GenerationOptions(seed=1, max_tokens=8, constrain=True)
+    )
+    assert reply.extra["constraint"] == {"constrained": False, "note": "constrained = off"}
+    monkeypatch.setattr(constrained, "library_available", lambda: False)
+    assert TransformersBackend(str(tiny_llava)).use_grammar is False  # auto: quietly off
+    with pytest.raises(BackendError, match=r"pictune\[grammar\]"):
+        TransformersBackend(str(tiny_llava), constrained="on")

@@ -115,7 +115,7 @@ def tempo_qpm(value: str) -> float | None:
     match = re.search(r"((?:\d+/\d+\.?\s*)+)=\s*(\d+(?:\.\d+)?)", text)
     if match:
         beat = Fraction(0)
-        for part in match.group(1).split():
+        for part in re.findall(r"\d+/\d+\.?", match.group(1)):  # '1/41/4' runs together
             # A dotted beat ('1/4.', as models write for compound time) is one and a half.
             beat += Fraction(part.rstrip(".")) * (Fraction(3, 2) if part.endswith(".") else 1)
         return float(beat * 4) * float(match.group(2))

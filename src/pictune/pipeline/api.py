@@ -57,10 +57,14 @@ def make_backend(settings: Settings) -> Any:
             model=str(settings.model),
             base_url=settings.base_url or "http://localhost:8000/v1",
             api_key=settings.api_key,
+            constrained=settings.constrained,
+            server=settings.server,
         )
     from pictune.models.vlm.transformers_backend import TransformersBackend
 
-    return TransformersBackend(model=str(settings.model), device=settings.device)
+    return TransformersBackend(
+        model=str(settings.model), device=settings.device, constrained=settings.constrained
+    )
 
 
 def default_workers(settings: Settings, cores: int) -> int:

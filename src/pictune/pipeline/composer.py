@@ -97,7 +97,7 @@ class VlmComposer:
         self.progress(kind)
         options = GenerationOptions(
             seed=run.seed + run.calls, temperature=self.settings.temperature,
-            max_tokens=self.settings.max_tokens, thinking=thinking,
+            max_tokens=self.settings.max_tokens, thinking=thinking, constrain=kind != "describe",
         )  # fmt: skip
         return self.backend.generate(messages, options)
 
@@ -228,7 +228,11 @@ class VlmComposer:
             round_, midi = self._judge(
                 step, current[-1].text, text, reply.seconds, yardstick, lines
             )
-            round_ = replace(round_, phrase_attention=_phrase_maps(text, reply.extra))
+            round_ = replace(
+                round_,
+                phrase_attention=_phrase_maps(text, reply.extra),
+                constraint=reply.extra.get("constraint"),
+            )
             if midi is not None:
                 run.midi[len(run.rounds)] = midi
             run.rounds.append(round_)

@@ -29,6 +29,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 BACKENDS = ("offline", "transformers", "openai")
+CONSTRAINED = ("auto", "on", "off")
+SERVERS = ("auto", "vllm", "llamacpp", "ollama", "openai")
 OFFLINE_REFERENCES = 5  # the offline composer learns phrase shapes from its references
 VLM_REFERENCES = 1  # the paper: the top hit of each query
 ENVIRONMENT_ALIASES = {
@@ -60,6 +62,8 @@ class Settings:
     max_seconds: float = 900.0  # seconds per composition
     temperature: float = 0.7
     max_tokens: int = 2048
+    constrained: str = "auto"  # ABC reply grammar while composing: auto (if installed), on, off
+    server: str = "auto"  # what serves the openai backend: vllm, llamacpp, ollama, openai, auto
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -76,6 +80,11 @@ class Settings:
                 )
         if self.backend not in BACKENDS:
             raise InputError(f"unknown backend {self.backend!r}; use {', '.join(BACKENDS)}")
+        for name, allowed in (("constrained", CONSTRAINED), ("server", SERVERS)):
+            if getattr(self, name) not in allowed:
+                raise InputError(
+                    f"unknown {name} {getattr(self, name)!r}; use {', '.join(allowed)}"
+                )
         if self.backend != "offline" and not self.model:
             raise InputError(f"the {self.backend} backend needs a model (--model or PICTUNE_MODEL)")
         for name, low, high in RANGES:

@@ -105,6 +105,8 @@ class Round:
     findings: tuple[Finding, ...] = ()  # the music critic's, worst first
     penalty: float | None = None  # the critic's severity-weighted count (lower is better)
     rates: dict[str, Any] | None = None  # the critic's rates (chord tones on strong beats …)
+    # constrained decoding: {"constrained", "grammar_version", "mask_us_per_token", "note" …}
+    constraint: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ class GenerationOptions:
     temperature: float = 0.7
     max_tokens: int = 2048
     thinking: bool | None = None  # models with a switch (Keye's /think, Qwen3's enable_thinking)
+    # Keep the reply inside the ABC reply grammar (compose, correct and refine calls), where
+    # the backend and its settings allow; the reply's extra["constraint"] says what was done.
+    constrain: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from pictune.abc.grammar import complete_bars
 from pictune.models.errors import BackendError, missing_model, require
 from pictune.models.vlm.attention import capturing, image_grid, image_token_positions
 from pictune.models.vlm.base import GenerationOptions, Message, Reply
+from pictune.models.vlm.constrained import GrammarCompiler, GrammarLogitsProcessor, wants_constraint
 
 log = logging.getLogger(__name__)
 _LOADED: dict[tuple[str, str, str], tuple[Any, Any]] = {}
@@ -29,6 +31,8 @@ class TransformersBackend:
     attn_implementation: str | None = None
     attention: bool = True  # stream the image attention map of every call (cheap)
     per_token_attention: bool = False  # also keep one map per generated token (per-phrase maps)
+    constrained: str = "auto"  # ABC reply grammar on compose/correct/refine calls: auto|on|off
+    _grammars: GrammarCompiler | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._torch = require("torch", "vlm")
@@ -39,6 +43,9 @@ class TransformersBackend:
             self.dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
         self.keye = "keye" in self.model.lower()
         self.qwen3 = "qwen3" in self.model.lower()
+        self.use_grammar = wants_constraint(self.constrained)
+        if self.use_grammar and self._grammars is None:
+            self._grammars = GrammarCompiler()
 
     @property
     def id(self) -> str:
@@ -127,10 +134,11 @@ class TransformersBackend:
         )
         attention = None
         token_maps: list[Any] = []
+        grammar = self._grammar_processor(processor, model) if options.constrain else None
         with self._torch.no_grad():
             if positions is not None and len(positions):
                 with capturing(model, positions, per_token=self.per_token_attention) as capture:
-                    output = self._generate(model, inputs, options, sample)
+                    output = self._generate(model, inputs, options, sample, grammar)
                 rows, cols = image_grid(model, inputs, len(positions))
                 weights = capture.mean()
                 if rows * cols == len(weights):
@@ -138,18 +146,29 @@ class TransformersBackend:
                     if self.per_token_attention:
                         token_maps = [s.cpu().numpy().reshape(rows, cols) for s in capture.steps]
             else:
-                output = self._generate(model, inputs, options, sample)
+                output = self._generate(model, inputs, options, sample, grammar)
         prompt_length = int(inputs["input_ids"].shape[1])
         new_tokens = output[0][prompt_length:]
         text = processor.decode(new_tokens, skip_special_tokens=True)
         details: dict[str, Any] = {}
+        if grammar is not None:
+            details["constraint"] = grammar.report()
+            if not grammar.accepting:  # the token budget ran out inside the tune
+                text = complete_bars(text)
+        elif options.constrain:
+            note = (
+                "constrained = off"
+                if self.constrained == "off"
+                else "llguidance is not installed (pip install 'pictune[grammar]'); not constrained"
+            )
+            details["constraint"] = {"constrained": False, "note": note}
         if token_maps:
             # Where each generated token ends in the text, for per-phrase maps.
             ends = [
                 len(processor.decode(new_tokens[: i + 1], skip_special_tokens=True))
                 for i in range(len(new_tokens))
             ]
-            details = {"token_ends": ends[: len(token_maps)], "token_maps": token_maps}
+            details.update(token_ends=ends[: len(token_maps)], token_maps=token_maps)
         return Reply(
             text=str(text),
             model=self.model,
@@ -160,10 +179,34 @@ class TransformersBackend:
             extra=details,
         )
 
-    def _generate(self, model: Any, inputs: Any, options: GenerationOptions, sample: bool) -> Any:
+    def _grammar_processor(self, processor: Any, model: Any) -> GrammarLogitsProcessor | None:
+        """A fresh grammar matcher for one call (the compiled grammar is kept per tokenizer)."""
+        if not self.use_grammar or self._grammars is None:
+            return None
+        tokenizer = getattr(processor, "tokenizer", processor)
+        eos = model.generation_config.eos_token_id
+        eos_ids = [int(e) for e in (eos if isinstance(eos, (list, tuple)) else [eos])]
+        vocab = int(model.get_output_embeddings().weight.shape[0])
+        compiled = self._grammars.for_hf_tokenizer(tokenizer, vocab, eos_ids)
+        return GrammarLogitsProcessor(compiled)
+
+    def _generate(
+        self,
+        model: Any,
+        inputs: Any,
+        options: GenerationOptions,
+        sample: bool,
+        grammar: GrammarLogitsProcessor | None = None,
+    ) -> Any:
+        extra: dict[str, Any] = {}
+        if grammar is not None:
+            from transformers import LogitsProcessorList
+
+            extra["logits_processor"] = LogitsProcessorList([grammar])
         return model.generate(
             **inputs,
             max_new_tokens=options.max_tokens,
             do_sample=sample,
             temperature=options.temperature if sample else None,
+            **extra,
         )
