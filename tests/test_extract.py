@@ -77,3 +77,13 @@ def test_every_fixture_reply_yields_a_tune(path):
     result = extract(read_reply(path))
     assert result.abc is not None
     assert "K:" in result.abc or "T:" in result.abc
+
+
+def test_a_line_with_an_inline_field_after_its_first_bar_stays_in_the_tune():
+    tune = (
+        "X:1\nT:t\nM:6/8\nL:1/8\nK:G\nV:1\n"
+        '("Em"ede "C"e2c) | ("D"A3 ABc) |\n'
+        '("Am"A2B "D"AGA) | [Q:3/8=75]("D"A3 "G"G3) | [K:D][Q:3/8=65]"G"G6 |]\n'
+        "V:2\nG,6 | D,6 | D,6 | G,6 |]\n"
+    )
+    assert extract(tune).abc == tune.strip("\n")

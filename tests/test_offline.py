@@ -266,3 +266,24 @@ def test_cli_compose_and_its_errors(index_home, tmp_path, monkeypatch):
     assert failed.exit_code == 2
     assert "Traceback" not in failed.output
     assert len([line for line in failed.output.splitlines() if line.startswith("error:")]) == 1
+
+
+@pytest.mark.parametrize("prompt", [None, "a lively jig", "a slow waltz", "a march with drums"])
+def test_the_whole_piece_reaches_the_record(index, tmp_path, prompt):
+    """Every voice the header declares has its music, and the piece ends with its final bar
+    line: nothing the composer wrote is lost between it and the saved tune (a mid-line
+    tempo change of the closing ritardando once cut the coffee photograph's jig short)."""
+    import re
+
+    from skimage import data
+
+    path = tmp_path / "coffee.png"
+    Image.fromarray(data.coffee()).save(path)
+    result = offline(index).compose(path, prompt, seed=1)
+    abc = result.abc or ""
+    header, _, body = abc.partition("\nV:1\n")
+    declared = re.findall(r"^V:(\S+)", header, re.M)
+    assert declared and body, abc[:300]
+    played = re.findall(r"^V:(\S+)\s*$", "V:1\n" + body, re.M)
+    assert played == declared
+    assert abc.rstrip().endswith("|]")

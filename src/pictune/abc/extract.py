@@ -50,7 +50,8 @@ def _is_music(line: str) -> bool:
         return False
     if text.startswith("%") or _is_field(text) or re.match(r"^\[[A-Za-z]:", text):
         return True
-    stripped = re.sub(r'"[^"]*"|![^!]*!', "", text)
+    # Chord symbols, decorations and inline fields ([Q:3/8=75], [K:D]) are music lines too.
+    stripped = re.sub(r'"[^"]*"|![^!]*!|\[[A-Za-z]:[^\]\n]*\]', "", text)
     return bool(_MUSIC_CHARS.search(stripped)) and bool(_ABC_LINE.match(stripped or "|"))
 
 
