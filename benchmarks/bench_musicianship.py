@@ -25,9 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_offline import colour_fields, scenes
 from pictune.corpus import CorpusIndex
-from pictune.models.offline.analysis import analyse
-from pictune.models.offline.composer import ModelCache, compose_piece, training_model
-from pictune.models.offline.plan import plan_from_analysis
 from pictune.music.critic import Review, review_abc
 
 PROMPTS = (
@@ -116,25 +113,31 @@ def measure(
     prompts: tuple[str | None, ...],
     index: CorpusIndex | None = None,
 ) -> list[Measured]:
-    """Compose and review a piece for every picture and prompt (seed 1, 16 bars); the melody
-    model learns from `index` (default: the builtin corpus)."""
+    """Compose and review a piece for every picture and prompt (seed 1, 16 bars) as a user
+    gets it: the offline composer of the pipeline, with its retrieval (k = 5) and refinement
+    round, over `index` (default: the builtin corpus); the piece reviewed is the record's."""
+    import tempfile
+
+    from pictune.pipeline.config import Settings
+    from pictune.pipeline.offline import OfflineComposer
+
     if index is None:
         from pictune.pipeline.indexes import ensure_builtin_index
 
         index = ensure_builtin_index()
-    cache: ModelCache = {}
+    composer = OfflineComposer(Settings(), index)
     results = []
-    for (name, image), prompt in itertools.product(pictures, prompts):
-        started = time.perf_counter()
-        plan = plan_from_analysis(analyse(image), prompt, 16)
-        model = training_model(index, plan, [], cache)
-        piece = compose_piece(plan, model, 1, name)
-        seconds = time.perf_counter() - started
-        results.append(
-            Measured(
-                name, prompt, review_abc(piece.abc), _bars(piece.abc), seconds, plan.mode == "minor"
-            )
-        )
+    with tempfile.TemporaryDirectory(prefix="pictune-bench-") as folder:
+        for (name, image), prompt in itertools.product(pictures, prompts):
+            path = Path(folder) / f"{name}.png"
+            if not path.exists():
+                image.save(path)
+            started = time.perf_counter()
+            composition = composer.compose(path, prompt, seed=1)
+            seconds = time.perf_counter() - started
+            abc = composition.abc or ""
+            minor = composition.offline is not None and composition.offline.plan["mode"] == "minor"
+            results.append(Measured(name, prompt, review_abc(abc), _bars(abc), seconds, minor))
     return results
 
 

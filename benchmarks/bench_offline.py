@@ -163,7 +163,7 @@ def main() -> None:
             {
                 "name": name,
                 "valid": check.ok and not [d for d in check.errors if d.source == "abc2midi"],
-                "metrics": chosen["metrics"],
+                "metrics": chosen["melody_metrics"],  # like with like: the corpus is melodies
                 "novel": chosen["shared_run"] < 8,
                 "mode": report["offline"]["plan"]["mode"],
                 "tempo": report["offline"]["plan"]["tempo_qpm"],
@@ -186,7 +186,7 @@ def main() -> None:
     for row in rows:
         inside += all(band[n][0] <= row["metrics"][n] <= band[n][1] for n in band_names)
     print(
-        "corpus 10–90% band: "
+        "melody in the corpus 10–90% band: "
         + ", ".join(f"{n} [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in band.items())
         + f"; all three inside for {inside}/{count} ({100 * inside / count:.0f}%)   target ≥ 80%"
     )
