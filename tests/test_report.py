@@ -340,3 +340,17 @@ def test_report_renders_in_headless_chromium(run_folder, tmp_path):
     assert errors == []
     assert requests == []
     assert (run_folder / "report.png").stat().st_size > 10_000
+
+
+def test_an_offline_report_shows_every_round_with_its_distance(small_index_folder, tmp_path):
+    import json
+
+    offline(CorpusIndex(small_index_folder), rounds=3).compose(EXAMPLE, seed=1).save(tmp_path)
+    report = json.loads((tmp_path / "report.json").read_text())
+    page = (tmp_path / "report.html").read_text()
+    table = page[page.index("id='rounds'") : page.index("</table>", page.index("id='rounds'"))]
+    rows = table.split("<tr>")[2:]  # after the header row
+    assert len(rows) == len(report["rounds"]) >= 2
+    for row, entry in zip(rows, report["rounds"], strict=True):
+        assert row.startswith(f"<td>{entry['kind']}")
+        assert f"<td>{entry['distance']:.3f}</td>" in row
