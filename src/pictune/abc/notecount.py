@@ -7,19 +7,12 @@ with the notes of the MIDI of `as_written(abc)`, where each written bar is playe
 
 from __future__ import annotations
 
-from pictune.abc.text import FIELD_LINE
+from pictune.abc.text import FIELD_LINE, header_end
 from pictune.abc.token_fixes import note_pitch
 from pictune.abc.tokens import tokenize_line
 from pictune.abc.voices import voice_of_line
 
 _SKIPPED = frozenset(("space", "annotation", "decoration", "deco_char", "field", "bar"))
-
-
-def _body_start(lines: list[str]) -> int:
-    for index, line in enumerate(lines):
-        if line.startswith("K:"):
-            return index + 1
-    return len(lines)
 
 
 def written_notes(abc: str) -> dict[str, int]:
@@ -29,7 +22,7 @@ def written_notes(abc: str) -> dict[str, int]:
     tied: dict[str, set[str]] = {}  # pitches a tie carries into the next note of the voice
     sounding: dict[str, set[str]] = {}  # pitches of the last note or chord of the voice
     voice = ""
-    for line in lines[_body_start(lines) :]:
+    for line in lines[header_end(lines) :]:
         if line.startswith("V:"):
             voice = voice_of_line(line) or voice
             continue
@@ -71,7 +64,7 @@ def as_written(abc: str) -> str:
     notes) are dropped, and `%%MIDI gchordoff` silences the accompaniment of chord symbols.
     """
     lines = abc.split("\n")
-    start = _body_start(lines)
+    start = header_end(lines)
     out = [*lines[:start], "%%MIDI gchordoff"]
     for line in lines[start:]:
         if line.startswith("%") or FIELD_LINE.match(line):
