@@ -10,6 +10,7 @@ from rich.table import Table
 
 from pictune.cli import settings_flags as flag
 from pictune.cli.output import console, err_console, guarded
+from pictune.errors import InputError
 from pictune.explain.summary import tune_facts
 from pictune.music.metrics import REFINEMENT_METRICS
 from pictune.pipeline.record import OUTPUT_FILES, Composition
@@ -87,6 +88,19 @@ def files_table(files: dict[str, Path], folder: Path) -> Table:
     return table
 
 
+def picture_problem(path: Path) -> str | None:
+    """Why `path` cannot be a picture to compose from, in one line; None when it may be."""
+    if not path.exists():
+        return f"no such picture: {path}"
+    if path.is_dir():
+        return f"{path} is a folder; compose takes one picture (a folder: pictune batch {path})"
+    if not path.is_file():
+        return f"{path} is not a picture file (a device, pipe or socket)"
+    if path.stat().st_size == 0:
+        return f"{path} is empty (0 bytes)"
+    return None
+
+
 def compose(
     image: Path = typer.Argument(..., help="The picture (JPEG, PNG, WebP, GIF …)."),
     out: Path | None = typer.Option(
@@ -114,6 +128,9 @@ def compose(
     def run() -> None:
         from pictune.pipeline.api import open_composer
 
+        problem = picture_problem(image)
+        if problem:
+            raise InputError(problem)
         settings = flag.settings_from_flags(config, flags)
         started = time.perf_counter()
         composer = open_composer(settings, lambda text: err_console.print(text, markup=False))

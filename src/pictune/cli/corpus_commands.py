@@ -10,16 +10,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pictune.cli.corpus_search import image_loader, open_named_index, search, show
 from pictune.cli.output import console, guarded, print_json
 from pictune.corpus import (
     BuiltinSource,
-    CorpusIndex,
     FolderSource,
     MidiCapsSource,
     build_index,
     list_indexes,
     resolve_index,
-    retrieve,
 )
 from pictune.corpus.records import CorpusError
 from pictune.corpus.store import read_manifest
@@ -93,7 +92,7 @@ def build(
         model = load_embedder(embedder)
         dest = resolve_index(name or kind.value)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        loader = _image_loader() if model.embeds_images else None
+        loader = image_loader() if model.embeds_images else None
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -132,16 +131,6 @@ def build(
     guarded(run)
 
 
-def _image_loader() -> Any:
-    from PIL import Image
-
-    def load(path: str) -> Any:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-
-    return load
-
-
 @app.command("list")
 def list_command() -> None:
     """The indexes in the index folder ($PICTUNE_INDEX_DIR or the user cache)."""
@@ -178,7 +167,7 @@ def info(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The manifest of an index (after checking its files)."""
-    index = guarded(lambda: CorpusIndex(resolve_index(name), verify=verify))
+    index = guarded(lambda: open_named_index(name, verify=verify))
     if as_json:
         print_json(index.manifest)
         return
@@ -195,58 +184,8 @@ def info(
     console.print(f"  build: {manifest['build']}", highlight=False)
 
 
-@app.command()
-def search(
-    name: str = typer.Argument(..., help="Index name or folder."),
-    text: str | None = typer.Option(None, "--text", help="A text query."),
-    image: Path | None = typer.Option(None, "--image", help="An image query (CLIP indexes)."),
-    k: int = typer.Option(5, "-k", help="Results per query."),
-    meter: str | None = typer.Option(None, help="Only this meter, e.g. 3/4."),
-    mode: str | None = typer.Option(None, help="Only this mode, e.g. minor."),
-    instrument: str | None = typer.Option(None, help="Only records with this instrument."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Fused search with a text and/or image query."""
-
-    def run() -> list[Any]:
-        from pictune.models import load_embedder
-
-        if text is None and image is None:
-            raise InputError("give --text, --image or both")
-        index = CorpusIndex(resolve_index(name))
-        model = load_embedder(index.embedder_id)
-        picture = _image_loader()(str(image)) if image else None
-        filters = {
-            key: value
-            for key, value in {"meter": meter, "mode": mode, "instrument": instrument}.items()
-            if value
-        }
-        return retrieve(
-            index, model, text=text, image=picture, per_query=k, k=k, filters=filters or None
-        )
-
-    hits = guarded(run)
-    if as_json:
-        print_json(
-            [
-                {
-                    "id": h.record.id,
-                    "score": h.score,
-                    "matches": h.matches,
-                    "caption": h.record.caption,
-                    "tags": h.record.tags,
-                }
-                for h in hits
-            ]
-        )
-        return
-    if not hits:
-        console.print("no match")
-        return
-    table = Table("#", "score", "id", "caption")
-    for rank, hit in enumerate(hits, 1):
-        table.add_row(str(rank), f"{hit.best_similarity:.3f}", hit.record.id, hit.record.caption)
-    console.print(table)
+app.command()(search)
+app.command()(show)
 
 
 __all__ = ["CorpusError", "app"]
