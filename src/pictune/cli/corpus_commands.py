@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from pictune.cli.corpus_search import image_loader, open_named_index, search, show
@@ -17,6 +24,7 @@ from pictune.corpus import (
     FolderSource,
     MidiCapsSource,
     build_index,
+    index_is_current,
     list_indexes,
     resolve_index,
 )
@@ -47,20 +55,23 @@ def _source(
     if kind is SourceKind.midicaps:
         if not path.is_file():
             raise InputError(f"no captions file at {path} (MidiCaps ships train.json)")
-        source = MidiCapsSource(path, midi_root, limit=limit, abc_at_build=abc_at_build)
-        return source, {
+        captions = MidiCapsSource(path, midi_root, limit=limit, abc_at_build=abc_at_build)
+        return captions, {
             "kind": "midicaps",
             "captions": str(path.resolve()),
             "midi_root": str(midi_root),
             "abc_at_build": abc_at_build,
             "limit": limit,
+            "fingerprint": captions.fingerprint(),
         }
     if not path.is_dir():
         raise InputError(f"{path} is not a folder")
-    return FolderSource(path, limit=limit), {
+    source = FolderSource(path, limit=limit)
+    return source, {
         "kind": "folder",
         "folder": str(path.resolve()),
         "limit": limit,
+        "fingerprint": source.fingerprint(),
     }
 
 
@@ -82,31 +93,48 @@ def build(
     approximate: bool | None = typer.Option(
         None, "--approximate/--exact", help="Force IVF or exact search."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Build again even when the index is up to date."
+    ),
 ) -> None:
-    """Build (or resume building) an index; bad records are skipped and listed."""
+    """Build (or resume building) an index; bad records are skipped and listed. An index
+    already built from the same source, embedder and pictune version is left as it is."""
 
     def run() -> None:
-        from pictune.models import load_embedder
+        from pictune.models import embedder_id, load_embedder
 
         source, description = _source(kind, path, midi_root, limit, abc_at_build)
-        model = load_embedder(embedder)
         dest = resolve_index(name or kind.value)
+        if not force and index_is_current(dest, description, embedder_id(embedder)):
+            count = read_manifest(dest)["count"]
+            console.print(
+                f"{dest.name} is up to date ({count:,} records from the same source and "
+                f"embedder); nothing to do. --force builds it again.",
+                highlight=False,
+            )
+            return
+        model = load_embedder(embedder)
         dest.parent.mkdir(parents=True, exist_ok=True)
         loader = image_loader() if model.embeds_images else None
+        console.print(f"counting the {kind.value} source…", style="dim", highlight=False)
+        total = source.expected_items()
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[status]} · time left"),
+            TimeRemainingColumn(compact=True),
         )
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task(f"building {dest.name}", total=limit, status="")
+            task = bar.add_task(f"building {dest.name}", total=total, status="")
 
             def progress(records: int, skipped: int) -> None:
+                done = records + skipped
                 bar.update(
                     task,
-                    completed=records + skipped,
-                    status=f"{records} records, {skipped} skipped",
+                    completed=min(done, total) if total else done,
+                    status=f"{records:,} records, {skipped:,} skipped",
                 )
 
             report = build_index(
