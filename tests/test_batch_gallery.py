@@ -116,7 +116,7 @@ def test_names_and_titles_are_escaped_and_links_encoded():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.png" in html
     assert "Tom &amp; &quot;Jerry&quot; &lt;img src=x onerror=alert(2)&gt;" in html
     page = Page(html)
-    assert [a["href"] for a in page.all("a")][0] == "a%20b%23c%3Fd%22e/report.html"
+    assert page.all("a")[0]["href"] == "a%20b%23c%3Fd%22e/report.html"
     assert page.all("source")[0]["src"] == "a%20b%23c%3Fd%22e/music.wav"
 
 
