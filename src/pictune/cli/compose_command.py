@@ -66,12 +66,18 @@ def rounds_table(result: Composition) -> Table:
     return table
 
 
-def references_line(result: Composition) -> str:
-    """All retrieved examples by title (or id), saying how many there are."""
-    if not result.references:
-        return "no examples retrieved"
-    names = "; ".join(ref.title or ref.id for ref in result.references)
+MAX_REFERENCES_SHOWN = 5  # by name on the terminal; report.html lists every one
+
+
+def references_line(result: Composition, limit: int = MAX_REFERENCES_SHOWN) -> str:
+    """The retrieved examples by title (or id), saying how many there are and, when the
+    list is cut, how many of them are named ("5 of 8 retrieved examples: …")."""
     count = len(result.references)
+    if not count:
+        return "no examples retrieved"
+    names = "; ".join(ref.title or ref.id for ref in result.references[:limit])
+    if count > limit:
+        return f"{limit} of {count} retrieved examples (all in report.html): {names}"
     return f"{count} retrieved example{'s' if count != 1 else ''}: {names}"
 
 
