@@ -178,3 +178,15 @@ def render_wav(
     audio, engine = synthesize(score, sample_rate, soundfont)
     write_wav(path, audio, sample_rate)
     return engine
+
+
+def compress_wav(wav: str | Path, target: str | Path) -> Path:
+    """Write a WAV file again as Ogg Vorbis (about a tenth of the size) through libsndfile,
+    for browsers; raises ImportError naming the extra when `soundfile` is missing."""
+    try:
+        import soundfile
+    except ImportError as exc:  # the web extra brings it
+        raise ImportError("Ogg audio needs soundfile: install pictune[web]") from exc
+    data, rate = soundfile.read(str(wav), dtype="float32")
+    soundfile.write(str(target), data, rate, format="OGG", subtype="VORBIS")
+    return Path(target)
