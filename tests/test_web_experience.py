@@ -46,7 +46,7 @@ def finished(index, tmp_path_factory):
 
 
 def test_the_view_summarises_the_piece(finished):
-    job, view, _ = finished
+    _, view, _ = finished
     assert view["title"] and view["slug"] == slug(view["title"])
     summary = view["summary"]
     assert summary["key"] == "D minor" and summary["meter"] == "3/4"
@@ -104,7 +104,7 @@ def test_a_vlm_composer_declares_its_model_calls():
 
 
 def test_downloads_are_named_after_the_title_with_their_media_types(finished):
-    job, view, files = finished
+    _, view, files = finished
     stem = view["slug"]
     expected = {
         "mid": ("audio/midi", f'attachment; filename="{stem}.mid"'),
