@@ -215,6 +215,14 @@ def test_the_page_as_a_user_meets_it(index, tmp_path, width):
         # The API docs render from the server's own assets.
         page.goto(base + "/docs")
         page.wait_for_selector(".swagger-ui .info", timeout=20_000)
+
+        # An example picture composes with one click.
+        page.goto(base + "/")
+        page.click(".example[data-name='coffee.jpg']")
+        page.wait_for_selector("#result:not([hidden])", timeout=60_000)
+        page.wait_for_function(
+            "document.getElementById('history').innerText.includes('coffee.jpg')"
+        )
         if width == 1280:
             report = context.new_page()
             report.goto(base + link.replace("/c/", "/api/compositions/") + "/files/report")
