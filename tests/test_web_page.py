@@ -157,6 +157,10 @@ def test_the_page_as_a_user_meets_it(index, tmp_path, width):
         page.wait_for_function("document.getElementById('player').duration > 1")
         assert page.locator("#player").get_attribute("src").startswith("blob:")
         assert page.locator("#report-link").get_attribute("target") == "_blank"
+        with context.expect_page() as opened:
+            page.click("#report-link")
+        opened.value.wait_for_selector("#motivation")  # the report, in a new tab
+        opened.value.close()
         page.wait_for_selector("#notation svg")
 
         if width == 1280:

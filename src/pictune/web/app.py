@@ -397,9 +397,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
                     job = found(job_id)
                 except HTTPException:
                     return
-                state = (job.status, job.stage)
-                if state != last:
-                    yield f"event: progress\ndata: {json.dumps(describe(job))}\n\n"
+                data = describe(job)
+                state = (job.status, job.stage, data.get("position"))
+                if state != last:  # a queued job hears when it moves up
+                    yield f"event: progress\ndata: {json.dumps(data)}\n\n"
                     last = state
                 if job.status in ("done", "failed"):
                     return
