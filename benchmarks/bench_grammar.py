@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import math
 import statistics
 import sys
 import sysconfig
@@ -296,7 +297,7 @@ def gpu_section(families: list[str], device: str, runs: int, new_tokens: int, wa
                 mask = f"{statistics.median(masks) * 1e6:.0f}" if masks else "—"
                 print(
                     f"| tiny {family} | {mode} | {statistics.median(per_token):.2f} "
-                    f"| {per_token[int(0.9 * (len(per_token) - 1))]:.2f} | {mask} |"
+                    f"| {per_token[math.ceil(0.9 * len(per_token)) - 1]:.2f} | {mask} |"
                 )
             print(f"  grammar compile for tiny {family}: {compiled.compile_seconds * 1000:.0f} ms")
 
