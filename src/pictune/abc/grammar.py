@@ -79,8 +79,10 @@ def complete_bars(reply: str) -> str:
         if bars:
             last = bars[-1]
             end = last.column - 1 + len(last.text.rstrip("0123456789,-["))
-            kept = [*lines[: key + 1], *body[:index], body[index][:end]]
-            return head + "\n".join(kept) + "\n" + FENCE_CLOSE + "\n"
+            kept = [*body[:index], body[index][:end]]
+            if _open_repeat(kept):  # cut inside a repeat: its last bar line closes it
+                kept[-1] = _closed(kept[-1])
+            return head + "\n".join([*lines[: key + 1], *kept]) + "\n" + FENCE_CLOSE + "\n"
     complete = lines[:-1]  # no bar line anywhere: keep the lines that were finished
     if len(complete) <= key + 1:
         return reply
@@ -109,7 +111,33 @@ def _fit_line(line: str) -> str | None:
         return "%" + _text(line[1:], TEXT_CHARS).lstrip("%")
     line = _QUOTED.sub(lambda m: m.group(0) if _SYMBOL.fullmatch(m.group(1)) else "", line)
     line = _SPACES.sub("   ", _INLINE_LEFT_OUT.sub("", line.replace("\t", " ")))
+    line = line.replace("[|", "||")  # the same double bar, in the one form the grammar has
     return None if _CONTINUATION.fullmatch(line) else line  # None: only a continuation mark
+
+
+def _open_repeat(body: list[str]) -> bool:
+    """Whether the body ends inside a repeat (a |: or :: not closed by a :|), as a cut that
+    stops inside a repeated section leaves it."""
+    inside = False
+    for number, line in enumerate(body):
+        if FIELD_LINE.match(line) or line.startswith("%"):
+            continue
+        for token in tokenize_line(line, number):
+            if token.kind == "bar":
+                sign = token.text.rstrip("0123456789,-")
+                if sign.startswith(":"):
+                    inside = sign.endswith(":") and len(sign) > 1
+                elif sign.endswith(":"):
+                    inside = True
+    return inside
+
+
+def _closed(line: str) -> str:
+    """A music line's end turned into a closing repeat sign (its last bar line, if plain)."""
+    line = line.rstrip()
+    if line.endswith("|") and not line.endswith(("||", ":|")):
+        return line[:-1] + ":|"
+    return line + " :|"
 
 
 def _join_ties(lines: list[str]) -> list[str]:
@@ -145,4 +173,6 @@ def fit_to_grammar(tune: str) -> str:
     dangling = _TIE_AT_END.search(body[last]) if last is not None else None
     if last is not None and dangling is not None:  # tied to nothing: where the cut ended
         body[last] = body[last][: dangling.start()] + dangling.group(0).lstrip("-<>")
+    if last is not None and _open_repeat(body):  # the cut stopped inside a repeat: close it
+        body[last] = _closed(body[last])
     return "\n".join([*lines[:1], *header, *lines[end - 1 : end], *body]) + "\n"
