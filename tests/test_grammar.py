@@ -264,7 +264,17 @@ def test_a_cut_inside_a_repeat_closes_it_at_its_last_bar(grammar):
 
 @pytest.mark.parametrize(
     "header",
-    ["P:A B", "I:|(104", "Q:1/4 3/8=120", "%%MIDI channel 99", "%%MIDI drone 999", "V:a_b"],
+    [
+        "P:A B",
+        "I:|(104",
+        "Q:1/4 3/8=120",
+        "%%MIDI channel 99",
+        "%%MIDI drone 9",
+        "V:a_b",
+        'Q:"a%b" 1/4=80',
+        'Q:"a=b"',
+        'T:x\nQ:"x"%y',
+    ],  # each an abc2midi error under grammar version 1 (%%MIDI droneon crashed it)
 )
 def test_header_lines_abc2midi_refuses_are_refused(grammar, header):
     assert not grammar.accepts(reply(f"X:1\n{header}\nK:C\nC2|"))

@@ -33,11 +33,11 @@ _QUOTED = re.compile(r'"([^"]*)"')
 # the chord names abc2midi knows, and annotations (placed text): all a chord symbol may hold
 _SYMBOL = re.compile(
     r"[A-G][#b]?(m|7|m7|maj7|M7|6|m6|aug|\+|aug7|dim|dim7|9|m9|maj9|M9|11|dim9|sus|sus2|sus4"
-    r"|sus9|7sus4|7sus9|5|m7b5)?(/[A-G][#b]?)?|[_<>@^][ !#-~\xa0-\xff]{0,30}"
+    r"|sus9|7sus4|7sus9|5|m7b5)?(/[A-G][#b]?)?|[_<>@^][ !#$&-<>-\[\]-~\xa0-\xff]{0,30}"
 )
 _MIDI = re.compile(
     r"%%MIDI (program|channel|transpose|ratio|chordprog|bassprog|chordvol|bassvol"
-    r"|beat|drone|nobarlines|barlines|gchordon|gchordoff|droneon|droneoff)\b"
+    r"|beat|nobarlines|barlines|gchordon|gchordoff)\b"
 )
 
 
