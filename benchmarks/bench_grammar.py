@@ -160,6 +160,7 @@ def mask_section(vocab: int, tunes: int) -> None:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     from pictune.abc.budget import cut_tune
+    from pictune.abc.grammar import fit_to_grammar
     from pictune.corpus.music21_tunes import iter_music21_tunes
     from pictune.models.vlm.constrained import GrammarCompiler, GrammarLogitsProcessor
 
@@ -183,7 +184,8 @@ def mask_section(vocab: int, tunes: int) -> None:
     cpu: list[float] = []  # thread CPU time: what the mask costs when the cores are shared
     rejected = 0
     for abc in sample:
-        reply = "Here is the tune.\n```abc\n" + cut_tune(abc, 16)[0] + "```\nMotivation."
+        shown = fit_to_grammar(cut_tune(abc, 16)[0])  # as a prompt shows it
+        reply = "Here is the tune.\n```abc\n" + shown + "```\nMotivation."
         ids = raw.encode(reply).ids
         processor = GrammarLogitsProcessor(compiled)
         scores = torch.zeros(1, size)
