@@ -131,13 +131,13 @@ def test_the_version_is_stated_in_the_grammar_file():
         grammar_version("root ::= x")
 
 
-def test_runs_of_music_and_bar_lines_are_lexemes_and_the_repeats_parser_rules():
+def test_each_line_is_a_lexeme_and_the_tune_a_parser_rule():
     """The whole tune as one lexeme is too large for llguidance's lexer; a lexeme per note
-    makes every mask walk the parser. A lexeme per run of music between bar lines is fast,
-    and leaves the parser to pair the repeat signs."""
+    (or per bar: grammar version 3) makes every mask walk the parser. One lexeme per line is
+    fast and small."""
     lark = lark_grammar(reply_grammar())
-    assert "\ntune:" in lark and "\nrepeat:" in lark and "\nREPEAT:" not in lark
-    assert "\nRUN:" in lark and "\nOPEN:" in lark and "\nCLOSE:" in lark
+    assert "\ntune:" in lark and "\nTUNE:" not in lark
+    assert "\nMUSIC_LINE:" in lark and "\nK_LINE:" in lark
 
 
 def test_three_backticks_always_close_the_tune(grammar):
@@ -241,19 +241,6 @@ def test_notes_abc2midi_refuses_are_refused(grammar, written):
     """Each was an abc2midi error when the grammar allowed it (grammar version 1)."""
     assert grammar.accepts(reply("X:1\nK:C\nC2|"))
     assert not grammar.accepts(reply("X:1\nK:C\n" + written))
-
-
-@pytest.mark.parametrize(
-    ("bad", "good"),
-    [
-        ("|:CDEF|GABc|\n", "|:CDEF|GABc:|\n"),  # a repeat never closed
-        ("|:CD|:EF:|\n", "|:CD:|:EF:|\n"),  # a second |: before the :|
-        ("|:CD\nEF|\nGA::\n", "|:CD\nEF|\nGA::\ncd:|\n"),  # :: opens again
-    ],
-)
-def test_repeat_signs_that_do_not_pair_up_are_refused(grammar, bad, good):
-    assert not grammar.accepts(reply("X:1\nK:C\n" + bad))
-    assert grammar.accepts(reply("X:1\nK:C\n" + good))
 
 
 def test_a_cut_inside_a_repeat_closes_it_at_its_last_bar(grammar):
