@@ -15,12 +15,21 @@ mask: the per-token cost of the grammar with a realistic vocabulary: a byte-leve
 text (the Python standard library's sources), the grammar compiled for it, then corpus
 tunes replayed through pictune's logits processor (consume the token, compute the mask,
 apply it to a vocabulary-sized row of logits), one token at a time.
+
+--gpu-timing: the tiny models generate a fixed number of new tokens (sampling, the same
+prompt and picture), unconstrained and constrained, on `--device` (cuda by default), after
+warm-up runs; the median and p90 ms per token over `--seeds` runs, and the mask's own µs per
+token. This path needs only torch, transformers, tokenizers, numpy, pillow and llguidance:
+it loads pictune's grammar modules without running the packages' `__init__`s (which import
+the corpus and music layers), and trains the tiny tokenizers on the example reply instead of
+music21's corpus.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import math
 import statistics
 import sys
 import sysconfig
@@ -151,6 +160,7 @@ def mask_section(vocab: int, tunes: int) -> None:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     from pictune.abc.budget import cut_tune
+    from pictune.abc.grammar import fit_to_grammar
     from pictune.corpus.music21_tunes import iter_music21_tunes
     from pictune.models.vlm.constrained import GrammarCompiler, GrammarLogitsProcessor
 
@@ -174,7 +184,8 @@ def mask_section(vocab: int, tunes: int) -> None:
     cpu: list[float] = []  # thread CPU time: what the mask costs when the cores are shared
     rejected = 0
     for abc in sample:
-        reply = "Here is the tune.\n```abc\n" + cut_tune(abc, 16)[0] + "```\nMotivation."
+        shown = fit_to_grammar(cut_tune(abc, 16)[0])  # as a prompt shows it
+        reply = "Here is the tune.\n```abc\n" + shown + "```\nMotivation."
         ids = raw.encode(reply).ids
         processor = GrammarLogitsProcessor(compiled)
         scores = torch.zeros(1, size)
@@ -206,6 +217,93 @@ def mask_section(vocab: int, tunes: int) -> None:
     )
 
 
+PROMPT = "Compose a short tune for this picture in ABC notation, in one ```abc block."
+
+
+def light_packages() -> None:
+    """Register pictune's packages as bare namespaces, so that importing the grammar modules
+    runs none of the packages' `__init__`s (they pull in the corpus, music21 and symusic)."""
+    import types
+
+    for name in ("pictune", "pictune.abc", "pictune.models", "pictune.models.vlm"):
+        if name not in sys.modules:
+            package = types.ModuleType(name)
+            package.__path__ = [str(ROOT / "src" / Path(*name.split(".")))]
+            sys.modules[name] = package
+
+
+def gpu_section(families: list[str], device: str, runs: int, new_tokens: int, warmup: int) -> None:
+    light_packages()
+    import torch
+    import transformers
+    from PIL import Image
+    from tests.models_fixtures import build_tiny_llava, build_tiny_qwen2_vl
+
+    from pictune.models.vlm.constrained import GrammarCompiler, GrammarLogitsProcessor
+    from pictune.models.vlm.processors import fallback_processor
+
+    gbnf = (ROOT / "src" / "pictune" / "abc" / "reply.gbnf").read_text("utf-8")
+    texts = [(ROOT / "src" / "pictune" / "data" / "example_reply.txt").read_text("utf-8")] * 20
+    picture = Image.open(PICTURE).convert("RGB")
+    picture.thumbnail((420, 420))
+    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else device
+    print(
+        f"\n## generation time — {name}, {new_tokens} new tokens, {warmup} warm-up runs, "
+        f"{runs} timed runs, torch {torch.__version__}, transformers {transformers.__version__}"
+    )
+    print("| model | mode | ms per token (median) | p90 | mask µs per token (median) |")
+    print("|---|---|---|---|---|")
+
+    def sync() -> None:
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    with tempfile.TemporaryDirectory() as folder:
+        for family in families:
+            build = build_tiny_llava if family == "llava" else build_tiny_qwen2_vl
+            path = build(Path(folder) / family, texts)
+            try:
+                processor = transformers.AutoProcessor.from_pretrained(path)
+            except ImportError:  # Qwen2-VL's video processor without torchvision
+                processor = fallback_processor(str(path), False)
+            model = transformers.AutoModelForImageTextToText.from_pretrained(path).to(device)
+            chat = [
+                {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": PROMPT}]}
+            ]
+            prompt = processor.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+            inputs = processor(images=[picture], text=[prompt], return_tensors="pt").to(device)
+            eos = model.generation_config.eos_token_id
+            eos_ids = [int(e) for e in (eos if isinstance(eos, (list, tuple)) else [eos])]
+            vocab = int(model.get_output_embeddings().weight.shape[0])
+            tokenizer = getattr(processor, "tokenizer", processor)
+            compiled = GrammarCompiler(gbnf=gbnf).for_hf_tokenizer(tokenizer, vocab, eos_ids)
+            for mode in ("unconstrained", "constrained"):
+                per_token: list[float] = []
+                masks: list[float] = []
+                for run in range(warmup + runs):
+                    grammar = GrammarLogitsProcessor(compiled) if mode == "constrained" else None
+                    extra = {"logits_processor": transformers.LogitsProcessorList([grammar])}
+                    torch.manual_seed(run)
+                    sync()
+                    started = time.perf_counter()
+                    with torch.inference_mode():
+                        model.generate(
+                            **inputs, do_sample=True, temperature=0.7, max_new_tokens=new_tokens,
+                            min_new_tokens=new_tokens, **(extra if grammar else {}),
+                        )  # fmt: skip
+                    sync()
+                    if run >= warmup:
+                        per_token.append((time.perf_counter() - started) * 1000 / new_tokens)
+                        masks += grammar.mask_seconds[1:] if grammar else []
+                per_token.sort()
+                mask = f"{statistics.median(masks) * 1e6:.0f}" if masks else "—"
+                print(
+                    f"| tiny {family} | {mode} | {statistics.median(per_token):.2f} "
+                    f"| {per_token[math.ceil(0.9 * len(per_token)) - 1]:.2f} | {mask} |"
+                )
+            print(f"  grammar compile for tiny {family}: {compiled.compile_seconds * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=50)
@@ -215,10 +313,17 @@ def main() -> None:
     parser.add_argument("--tunes", type=int, default=200)
     parser.add_argument("--modes", nargs="+", default=["off", "on"], choices=["off", "on"])
     parser.add_argument("--skip", nargs="*", default=[], choices=["compose", "mask"])
+    parser.add_argument("--gpu-timing", action="store_true", help="only the generation timing")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--new-tokens", type=int, default=256)
+    parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args()
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.gpu_timing:
+        gpu_section(args.families, args.device, args.seeds, args.new_tokens, args.warmup)
+        return
     if "mask" not in args.skip:
         mask_section(args.vocab, args.tunes)
     if "compose" not in args.skip:

@@ -46,12 +46,10 @@ def build_tiny_clip(folder: Path) -> Path:
     return folder
 
 
-def _abc_tokenizer(special: list[str]) -> object:
+def _abc_tokenizer(special: list[str], texts: list[str] | None = None) -> object:
     """A byte-level BPE tokenizer (512 tokens) trained offline on 300 ABC tunes of music21's
-    corpus, with the given special tokens."""
+    corpus (or on `texts`, where music21 is not installed), with the given special tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    from pictune.corpus.music21_tunes import iter_music21_tunes
 
     raw = Tokenizer(models.BPE())
     raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -62,13 +60,15 @@ def _abc_tokenizer(special: list[str]) -> object:
         show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
-    raw.train_from_iterator(
-        [t.abc for _, t in zip(range(300), iter_music21_tunes(), strict=False)], trainer
-    )
+    if texts is None:
+        from pictune.corpus.music21_tunes import iter_music21_tunes
+
+        texts = [t.abc for _, t in zip(range(300), iter_music21_tunes(), strict=False)]
+    raw.train_from_iterator(texts, trainer)
     return raw
 
 
-def build_tiny_llava(folder: Path) -> Path:
+def build_tiny_llava(folder: Path, texts: list[str] | None = None) -> Path:
     """A LLaVA-style VLM (CLIP vision + Qwen2 text, ~200k parameters) with a BPE tokenizer
     trained on music21's ABC tunes and a chat template, saved to `folder`."""
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -82,7 +82,7 @@ def build_tiny_llava(folder: Path) -> Path:
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
     torch.manual_seed(0)
-    raw = _abc_tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>"])
+    raw = _abc_tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>"], texts)
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=raw, eos_token="<|im_end|>", pad_token="<|endoftext|>"
     )
@@ -123,7 +123,7 @@ def build_tiny_llava(folder: Path) -> Path:
     return folder
 
 
-def build_tiny_qwen2_vl(folder: Path) -> Path:
+def build_tiny_qwen2_vl(folder: Path, texts: list[str] | None = None) -> Path:
     """A Qwen2-VL-style VLM (~300k parameters). Without torchvision transformers 5 cannot
     build its processor (the video part), so the tokenizer and image processor are saved on
     their own, as a user without torchvision would have them."""
@@ -135,7 +135,7 @@ def build_tiny_qwen2_vl(folder: Path) -> Path:
     torch.manual_seed(0)
     special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
                "<|image_pad|>", "<|video_pad|>"]  # fmt: skip
-    raw = _abc_tokenizer(special)
+    raw = _abc_tokenizer(special, texts)
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=raw,
         eos_token="<|im_end|>",

@@ -9,7 +9,7 @@ import pytest
 
 from pictune.abc.budget import cut_tune
 from pictune.abc.convert import abc_to_midi_many
-from pictune.abc.grammar import complete_bars, grammar_version, reply_grammar
+from pictune.abc.grammar import complete_bars, fit_to_grammar, grammar_version, reply_grammar
 from pictune.abc.text import FIELD_LINE, header_end
 from pictune.abc.tokens import tokenize_line
 from pictune.corpus.sources.clean import clean_tune
@@ -77,14 +77,14 @@ def known_fault(tune: str) -> str | None:
 
 def test_every_corpus_tune_shown_in_prompts_is_accepted(corpus_tunes, grammar):
     """Not tighter than the prompts' own examples: a sample of 2,000 builtin tunes, cleaned as
-    the corpus cleans them and cut as the prompt cuts them. The only tunes it may refuse are
-    ones whose faults pictune's ABC lexer names too (typos in the source files)."""
+    the corpus cleans them, cut and fitted as the prompt shows them. The only tunes it may
+    refuse are ones whose faults pictune's ABC lexer names too (typos in the source files)."""
     sample = random.Random(15).sample(corpus_tunes, SAMPLE)
     shown = []
     for tune, conversion in zip(sample, abc_to_midi_many([t.abc for t in sample]), strict=True):
         cleaned = clean_tune(tune.abc, conversion)
         if not isinstance(cleaned, str):
-            shown.append(cut_tune(cleaned[0], 16)[0])
+            shown.append(fit_to_grammar(cut_tune(cleaned[0], 16)[0]))
     # About 8% are dropped by the cleaner itself (abc2midi errors repair cannot mend).
     assert len(shown) > 0.9 * SAMPLE
     refused = [tune for tune in shown if not grammar.accepts(reply(tune))]
@@ -133,7 +133,8 @@ def test_the_version_is_stated_in_the_grammar_file():
 
 def test_each_line_is_a_lexeme_and_the_tune_a_parser_rule():
     """The whole tune as one lexeme is too large for llguidance's lexer; a lexeme per note
-    makes every mask walk the parser. One lexeme per line is fast and small."""
+    (or per bar: grammar version 3) makes every mask walk the parser. One lexeme per line is
+    fast and small."""
     lark = lark_grammar(reply_grammar())
     assert "\ntune:" in lark and "\nTUNE:" not in lark
     assert "\nMUSIC_LINE:" in lark and "\nK_LINE:" in lark
@@ -198,3 +199,69 @@ def test_the_logits_processor_leaves_only_what_the_grammar_allows(grammar):
     assert allowed == grammar.tokenizer.tokenize_bytes(b"X")  # a tune starts with X:
     assert processor.report()["masked_tokens"] == len(fence) + 1
     assert not processor.failed and not processor.accepting
+
+
+def test_the_prompt_shows_examples_within_the_grammar_s_bounds(grammar):
+    tune = (
+        "X:3\nT:"
+        + "A very long title " * 5
+        + "\nP:ABA % parts\nI:linebreak $\n"
+        + "".join(f"N:note {i}\n" for i in range(10))
+        + "M:  6/8\nL:1/8\nK:D\n"
+        + "[P:A]\\\n"
+        + '"D MINOR"A2 B c2- |\nc d e "Am"f>\ng a b|\n'
+    )
+    fitted = fit_to_grammar(tune)
+    lines = fitted.split("\n")
+    assert lines[1] == "T:" + ("A very long title " * 3)[:40].rstrip()
+    assert "P:" not in fitted and "I:" not in fitted and "MINOR" not in fitted
+    assert lines.index("K:D") <= 9 and "M:6/8" in lines
+    assert 'A2 B c2- | c d e "Am"f> g a b|' in lines
+    assert not grammar.accepts(reply(tune)) and grammar.accepts(reply(fitted))
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "C-D|",
+        "C'|",
+        "c,|",
+        "C/3|",
+        "C3/2>D|",
+        "C>D>E|",
+        "~|",
+        '"Xyz"C|',
+        "(3 C|",
+        "[C-E]|",
+        "|-C|",
+        "[P:A]C|",
+    ],
+)
+def test_notes_abc2midi_refuses_are_refused(grammar, written):
+    """Each was an abc2midi error when the grammar allowed it (grammar version 1)."""
+    assert grammar.accepts(reply("X:1\nK:C\nC2|"))
+    assert not grammar.accepts(reply("X:1\nK:C\n" + written))
+
+
+def test_a_cut_inside_a_repeat_closes_it_at_its_last_bar(grammar):
+    salvaged = complete_bars("```abc\nX:1\nK:C\n|:CDEF|GABc|\ncdef|ga")
+    assert salvaged.endswith("|:CDEF|GABc|\ncdef:|\n```\n")
+    assert grammar.accepts(salvaged)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "P:A B",
+        "I:|(104",
+        "Q:1/4 3/8=120",
+        "%%MIDI channel 99",
+        "%%MIDI drone 9",
+        "V:a_b",
+        'Q:"a%b" 1/4=80',
+        'Q:"a=b"',
+        'T:x\nQ:"x"%y',
+    ],  # each an abc2midi error under grammar version 1 (%%MIDI droneon crashed it)
+)
+def test_header_lines_abc2midi_refuses_are_refused(grammar, header):
+    assert not grammar.accepts(reply(f"X:1\n{header}\nK:C\nC2|"))

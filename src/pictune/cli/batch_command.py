@@ -30,6 +30,8 @@ def batch(
     rounds: int | None = flag.ROUNDS,
     bars: int | None = flag.BARS,
     max_attempts: int | None = flag.MAX_ATTEMPTS,
+    constrained: str | None = flag.CONSTRAINED,
+    server: str | None = flag.SERVER,
     ray: str | None = typer.Option(
         None,
         "--ray",

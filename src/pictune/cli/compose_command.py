@@ -125,6 +125,8 @@ def compose(
     rounds: int | None = flag.ROUNDS,
     bars: int | None = flag.BARS,
     max_attempts: int | None = flag.MAX_ATTEMPTS,
+    constrained: str | None = flag.CONSTRAINED,
+    server: str | None = flag.SERVER,
 ) -> None:
     """Compose music for a picture. Without a configured VLM this is the offline composer
     (no model weights, no network); see README › Using a real VLM."""

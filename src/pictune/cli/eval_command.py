@@ -41,6 +41,8 @@ def evaluate_command(
     rounds: int | None = flag.ROUNDS,
     bars: int | None = flag.BARS,
     max_attempts: int | None = flag.MAX_ATTEMPTS,
+    constrained: str | None = flag.CONSTRAINED,
+    server: str | None = flag.SERVER,
     vary: list[str] = typer.Option(
         [],
         "--vary",

@@ -28,8 +28,17 @@ MAX_ATTEMPTS = typer.Option(
     None, "--max-attempts", min=1, help="Tries per step for a playable (and novel) tune."
 )
 
+CONSTRAINED = typer.Option(
+    None, "--constrained", help="ABC grammar while composing: auto (if installed), on, off."
+)
+SERVER = typer.Option(
+    None, "--server", help="What serves --base-url: vllm, llamacpp, ollama, openai or auto."
+)
 
-FLAGS = ("backend", "model", "base_url", "corpus", "k", "rounds", "bars", "max_attempts")
+FLAGS = (
+    "backend", "model", "base_url", "corpus", "k", "rounds", "bars", "max_attempts",
+    "constrained", "server",
+)  # fmt: skip
 
 
 def given(values: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pictune import __version__
 from pictune.abc.budget import cut_tune
+from pictune.abc.grammar import fit_to_grammar
 from pictune.abc.playable import PlayableTune, make_playable
 from pictune.corpus import CorpusIndex, retrieve
 from pictune.corpus.embedding import Embedder
@@ -204,6 +205,7 @@ class VlmComposer:
         copy check (one conversion of its ABC for all of them)."""
         abc = self.index.abc_for(hit.record)
         cut, was_cut = cut_tune(abc, self.settings.example_bars)
+        cut = fit_to_grammar(cut)  # the reply grammar is never tighter than the examples
         note = f"(first {self.settings.example_bars} bars of its main voice)\n" if was_cut else ""
         measures = None
         with contextlib.suppress(AbcError):  # a reference abc2midi cannot play gives no range
