@@ -48,9 +48,7 @@ def _print_revision(result: Composition, folder: Path, seconds: float) -> None:
     for line in lineage.kept:
         console.print(f"  kept: {line}", highlight=False, markup=False)
     if lineage.unused:
-        console.print(
-            f"  no effect: {', '.join(lineage.unused)}", highlight=False, markup=False
-        )
+        console.print(f"  no effect: {', '.join(lineage.unused)}", highlight=False, markup=False)
     table = _verdicts(result)
     if table is not None:
         console.print(table)
@@ -143,29 +141,33 @@ def revise(
 def history(
     folder: Path = typer.Argument(..., help="A composition folder."),
 ) -> None:
-    """The revision chain of a piece, newest first: each version's folder, title, request
-    and whether the request was honoured."""
+    """The revision chain of a piece, newest first: each version's title and folder, the
+    request, what changed, and how many checkable parts of the request were honoured."""
 
     def run() -> None:
         from pictune.pipeline.revision import chain
 
         entries = chain(folder)
-        table = Table("version", "folder", "title", "asked", "changed", "honoured")
         for path, record in entries:
             lineage = record.lineage
             version = f"revision {lineage.generation}" if lineage else "original"
-            checks = lineage.checks if lineage else ()
-            honoured = sum(c.honoured is True for c in checks)
-            checked = sum(c.honoured is not None for c in checks)
-            table.add_row(
-                version,
-                str(path),
-                record.title or "(untitled)",
-                lineage.request if lineage else (record.prompt or "–"),
-                "; ".join(lineage.changes) if lineage else "–",
-                f"{honoured}/{checked}" if checked else "–",
+            console.print(
+                f"[bold]{version}[/]  {record.title or '(untitled)'}  {path}", highlight=False
             )
-        console.print(table, highlight=False)
+            if lineage is None:
+                prompt = f"prompt: {record.prompt}" if record.prompt else "no prompt"
+                console.print(f"  {record.backend} backend · seed {record.seed} · {prompt}",
+                              highlight=False, markup=False)  # fmt: skip
+                continue
+            console.print(f"  asked: {lineage.request}", highlight=False, markup=False)
+            changed = "; ".join(lineage.changes) or "nothing in the music"
+            console.print(f"  changed: {changed}", highlight=False, markup=False)
+            checked = [c for c in lineage.checks if c.honoured is not None]
+            if checked:
+                honoured = sum(c.honoured is True for c in checked)
+                console.print(
+                    f"  honoured: {honoured} of {len(checked)} checked parts", highlight=False
+                )
         last = entries[-1][1].lineage
         if last is not None:
             err_console.print(
