@@ -11,7 +11,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,9 +27,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pictune.errors import PictuneError
 from pictune.images import MAX_PIXELS, load_image
 from pictune.pipeline.api import Composer
-from pictune.pipeline.record import OUTPUT_FILES
+from pictune.pipeline.record import OUTPUT_FILES, Composition
 from pictune.web.jobs import Job, JobStore
 from pictune.web.limits import Admission, BodyLimit, return_memory
+from pictune.web.revisions import RevisionTable, add_revision_routes, lineage_json
 
 log = logging.getLogger(__name__)
 MAX_SIDE = 4096  # pixels a side an upload is kept at (decoded at reduced scale when JPEG)
@@ -74,6 +75,7 @@ def configured_composer() -> Composer:
 def create_app(settings: ServerSettings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(settings.data_dir / "jobs.sqlite")
+    revisions = RevisionTable(settings.data_dir / "revisions.sqlite")
     pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="pictune-job")
     composer: Composer = settings.composer or configured_composer()
 
@@ -82,6 +84,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         yield
         pool.shutdown(wait=False, cancel_futures=True)
         store.close()
+        revisions.close()
 
     app = FastAPI(
         title="pictune",
@@ -145,11 +148,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def job_dir(job_id: str) -> Path:
         return settings.data_dir / "jobs" / job_id
 
-    def run_job(job: Job) -> None:
+    def run_job(job: Job, work: Callable[[Job], Composition] | None = None) -> None:
         # A failed job keeps the stage it had reached: the page shows where it failed.
         store.update(job.id, status="running", stage="starting")
         try:
-            result = composer.compose(
+            result = work(job) if work else composer.compose(
                 job_dir(job.id) / job.image, job.prompt, seed=job.seed,
                 progress=lambda stage: store.update(job.id, stage=stage),
             )  # fmt: skip
@@ -223,7 +226,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return job
 
     def describe(job: Job) -> dict[str, Any]:
-        data = job.to_dict()
+        data = {**job.to_dict(), **lineage_json(revisions, job, job_dir(job.id))}
         if job.status == "done":
             data["files"] = {
                 name: f"/api/compositions/{job.id}/files/{name}"
@@ -280,6 +283,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
             raise HTTPException(409, "the job is still running")
         store.delete(job.id)
         shutil.rmtree(job_dir(job.id), ignore_errors=True)
+
+    def queue(create: Callable[[], Job]) -> Job:
+        if not admission.reserve():
+            raise HTTPException(
+                429, f"{settings.max_queue} jobs are queued or running; try again later"
+            )
+        job: Job = admission.admitted(create)
+        return job
+
+    add_revision_routes(
+        app, store=store, table=revisions, found=found, job_dir=job_dir, queue=queue,
+        start=lambda job, work: pool.submit(run_job, job, work),
+        revise=lambda *args, **options: composer.revise(*args, **options),
+    )  # fmt: skip
 
     @app.get("/", response_class=HTMLResponse)
     async def page() -> str:
