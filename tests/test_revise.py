@@ -268,3 +268,29 @@ def test_cli_revise_all_over_a_batch_output(cli_env, composer, tmp_path):
         revised = Composition.load(tmp_path / "batch.r1" / name)
         assert revised.lineage.request == "slower"
         assert revised.lineage.parent == str((out / name).resolve())
+
+
+def test_cli_eval_measures_how_often_requests_are_honoured(cli_env, tmp_path):
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    for name, colour in (("red", (220, 30, 30)), ("blue", (20, 40, 200))):
+        Image.new("RGB", (80, 60), colour).save(pictures / f"{name}.png")
+    asked = tmp_path / "requests.txt"
+    asked.write_text("# one a line\nslower\n\nin D major\nwith purple elephants\n", "utf-8")
+    result = cli_env.invoke(
+        app, ["eval", str(pictures), "--out", str(tmp_path / "eval"), "--requests", str(asked)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "eval" / "requests.json").read_text("utf-8"))
+    assert data["by_kind"]["tempo"]["checked"] == 2 and data["by_kind"]["tempo"]["share"] == 1.0
+    assert data["by_request"]["with purple elephants"]["checked"] == 0
+    assert data["no_effect"]["with purple elephants"] == 2
+    assert "| tempo | 100% (2/2) |" in (tmp_path / "eval" / "requests.md").read_text("utf-8")
+    assert "| tempo | 100% (2/2) |" in result.output
+
+
+def test_cli_eval_requests_file_must_exist(cli_env, tmp_path):
+    result = cli_env.invoke(
+        app, ["eval", str(tmp_path), "--out", str(tmp_path / "o"), "--requests", "nope.txt"]
+    )
+    assert result.exit_code == 2 and "no such requests file" in result.output
