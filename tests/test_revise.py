@@ -86,6 +86,7 @@ def test_an_instrument_only_revision_keeps_every_pitch_and_rhythm(composer, pare
     revised = composer.revise(folder, "give the tune to the cello")
     assert melody(revised) == melody(record)
     assert "%%MIDI program 42" in revised.abc.split("\nV:2", 1)[0]  # the melody's voice
+    assert revised.lineage.changes == ("melody: violin → cello",)  # the tune only
     check = revised.lineage.checks[0]
     assert (check.aspect, check.honoured) == ("instruments", True)
 

@@ -48,10 +48,9 @@ def asks_for(before: MusicalPlan, after: MusicalPlan, heard: dict[str, str]) -> 
         if aspect == "meter":
             asks.append(Ask("meter", words, after.meter))
         if aspect == "instruments":
-            names = dict.fromkeys(
-                instrument_name(p)
-                for p in (after.melody_program, after.accompaniment_program, after.bass_program)
-            )
+            parts = ("melody_program", "accompaniment_program", "bass_program")
+            moved = [getattr(after, p) for p in parts if getattr(after, p) != getattr(before, p)]
+            names = dict.fromkeys(instrument_name(p) for p in moved or [after.melody_program])
             asks.append(Ask("instruments", words, ", ".join(names)))
         if aspect == "dynamics" or (aspect == "mood" and before.dynamic != after.dynamic):
             asks.append(Ask("dynamics", words, after.dynamic))

@@ -10,6 +10,7 @@ mode), and the parent's notes would clash with them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -19,6 +20,7 @@ from pictune.models.offline.prompt import apply_words
 from pictune.models.offline.theory import tonic_pc
 from pictune.models.offline.tune import Note
 
+MELODY_WORDS = re.compile(r"\b(tune|melody|lead|theme)\b", re.IGNORECASE)
 TEXTURE_WORDS = {
     "hymn": "block chords",
     "pad": "sustained chords",
@@ -94,6 +96,14 @@ def revise_plan_for(parent: MusicalPlan, melody: Sequence[Note], request: str) -
     home = parent.melody_tonic or tonic_pitch(parent)
     base = replace(parent, overrides={}, unused_words=(), melody_tonic=home)
     asked = apply_words(base, request)
+    if MELODY_WORDS.search(request) and asked.melody_program != parent.melody_program:
+        # "give the tune to the cello": the named instrument takes the melody only (a
+        # prompt's "for cello" gives it the whole piece).
+        asked = replace(
+            asked,
+            accompaniment_program=parent.accompaniment_program,
+            bass_program=parent.bass_program,
+        )
     new_meter = asked.meter != parent.meter
     plan = asked if new_meter else replace(asked, chords_per_bar=parent.chords_per_bar)
     # The tonic moves the shorter way round (at most a tritone).
