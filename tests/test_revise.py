@@ -295,3 +295,22 @@ def test_cli_eval_requests_file_must_exist(cli_env, tmp_path):
         app, ["eval", str(tmp_path), "--out", str(tmp_path / "o"), "--requests", "nope.txt"]
     )
     assert result.exit_code == 2 and "no such requests file" in result.output
+
+
+def test_a_new_meter_refits_the_tune_and_keeps_its_register(composer, parent):
+    folder, record = parent
+    revised = composer.revise(folder, "a waltz")
+    assert "M:3/4" in revised.abc
+    assert [(c.aspect, c.honoured) for c in revised.lineage.checks] == [("meter", True)]
+    before = [p for _, _, p in melody(record)]
+    after = [p for _, _, p in melody(revised)]
+    assert abs(np.median(after) - np.median(before)) <= 7  # the same register
+
+
+def test_a_new_seed_draws_a_new_melody_and_keeps_the_rest(composer, parent):
+    folder, record = parent
+    revised = composer.revise(folder, "slower", seed=7)
+    assert revised.seed == 7 and melody(revised) != melody(record)
+    assert "new melody drawn from seed 7" in revised.motivation
+    header = lambda abc: [ln for ln in abc.splitlines() if ln[:2] in ("K:", "M:", "V:")]  # noqa: E731
+    assert header(revised.abc) == header(record.abc)
