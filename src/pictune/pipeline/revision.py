@@ -8,7 +8,6 @@ dynamics) for a vision-language model, so both are checked against the same read
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 from pictune.abc.headers import tempo_qpm
@@ -198,7 +197,3 @@ def next_folder(folder: str | Path) -> Path:
     while (folder.parent / f"{stem}.r{number}").exists():
         number += 1
     return folder.parent / f"{stem}.r{number}"
-
-
-def with_lineage(record: Composition, lineage: Lineage) -> Composition:
-    return replace(record, lineage=lineage)
