@@ -104,6 +104,8 @@ def midicaps(tmp_path):
 
 def test_midicaps_source_reads_its_schema_and_skips_bad_records(midicaps):
     records, skipped = split(list(MidiCapsSource(midicaps)))
+    assert MidiCapsSource(midicaps).expected_items() == len(records) + len(skipped)
+    assert MidiCapsSource(midicaps, limit=1).expected_items() is None  # a limit counts records
     assert [r.id for r in records] == ["a/waltz.mid", "a/reel.mid"]
     waltz = records[0]
     assert waltz.caption == "A sad slow waltz in A minor."

@@ -252,6 +252,22 @@ def test_cli_compose_prints_a_summary_the_rounds_and_plain_file_names(
     assert not re.search(r"^\s*(report_html|report|json|mid|wav)\s+/", text, re.M)
 
 
+def test_cli_compose_says_how_many_references_it_names(index_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(index_home))
+    out = tmp_path / "many"
+    args = ["compose", str(EXAMPLE), "--out", str(out), "--bars", "8", "--k", "8"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    titles = [
+        ref["title"] or ref["id"]
+        for ref in json.loads((out / "report.json").read_text())["references"]
+    ]
+    assert len(titles) > 5
+    line = f"5 of {len(titles)} retrieved examples (all in report.html): " + "; ".join(titles[:5])
+    assert line in result.stdout
+    assert titles[5] not in result.stdout.split("retrieved examples")[1].splitlines()[0]
+
+
 def test_cli_compose_and_its_errors(index_home, tmp_path, monkeypatch):
     monkeypatch.setenv("PICTUNE_INDEX_DIR", str(index_home))
     runner = CliRunner()

@@ -28,7 +28,7 @@ def read_limited(path: str | Path, limit: int, what: str = "file") -> bytes:
     except FileNotFoundError:
         raise InputError(f"no such {what}: {path}") from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"{path} is a folder, not a {what}")
+        raise InputError(f"{path} is a folder, not {_article(what)} {what}")
     if stat.S_ISREG(mode) and path.stat().st_size > limit:
         raise InputError(f"{path} is larger than {_size(limit)}")
     # A FIFO waits for its writer here, as `cat` would (Ctrl-C ends the wait).
@@ -51,3 +51,7 @@ def read_limited(path: str | Path, limit: int, what: str = "file") -> bytes:
 
 def _size(limit: int) -> str:
     return f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit:,} bytes"
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"

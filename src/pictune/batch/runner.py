@@ -155,7 +155,9 @@ def collect(
     progress: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
     """Count the outcomes as they arrive (the run began at `started`, a perf_counter time),
-    then write `summary.json`."""
+    then write `summary.json` and the gallery, `index.html`."""
+    from pictune.batch.gallery import write_gallery
+
     for name, error, _ in outcomes:
         if error is None:
             summary.done += 1
@@ -170,6 +172,7 @@ def collect(
     summary.failed.sort(key=lambda f: f["image"])
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=1), "utf-8")
+    write_gallery(images_dir, out_dir, {f["image"]: f["error"] for f in summary.failed})
     return summary
 
 

@@ -87,7 +87,8 @@ def batch(
                 )
         console.print(
             f"{summary.done} composed, {summary.skipped} already done, {len(summary.failed)} failed "
-            f"in {summary.seconds:.1f} s ({summary.throughput:.2f}/s); summary in {out / 'summary.json'}",
+            f"in {summary.seconds:.1f} s ({summary.throughput:.2f}/s)\n"
+            f"gallery: {out / 'index.html'} · summary: {out / 'summary.json'}",
             highlight=False,
         )
         for failure in summary.failed:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from pictune.cli import settings_flags as flag
 from pictune.cli.output import console, err_console, guarded
+from pictune.errors import InputError
 from pictune.explain.summary import tune_facts
 from pictune.music.metrics import REFINEMENT_METRICS
 from pictune.pipeline.record import OUTPUT_FILES, Composition
@@ -65,12 +66,18 @@ def rounds_table(result: Composition) -> Table:
     return table
 
 
-def references_line(result: Composition) -> str:
-    """All retrieved examples by title (or id), saying how many there are."""
-    if not result.references:
-        return "no examples retrieved"
-    names = "; ".join(ref.title or ref.id for ref in result.references)
+MAX_REFERENCES_SHOWN = 5  # by name on the terminal; report.html lists every one
+
+
+def references_line(result: Composition, limit: int = MAX_REFERENCES_SHOWN) -> str:
+    """The retrieved examples by title (or id), saying how many there are and, when the
+    list is cut, how many of them are named ("5 of 8 retrieved examples: …")."""
     count = len(result.references)
+    if not count:
+        return "no examples retrieved"
+    names = "; ".join(ref.title or ref.id for ref in result.references[:limit])
+    if count > limit:
+        return f"{limit} of {count} retrieved examples (all in report.html): {names}"
     return f"{count} retrieved example{'s' if count != 1 else ''}: {names}"
 
 
@@ -85,6 +92,19 @@ def files_table(files: dict[str, Path], folder: Path) -> Table:
     table.title = f"files in {folder}"
     table.title_justify = "left"
     return table
+
+
+def picture_problem(path: Path) -> str | None:
+    """Why `path` cannot be a picture to compose from, in one line; None when it may be."""
+    if not path.exists():
+        return f"no such picture: {path}"
+    if path.is_dir():
+        return f"{path} is a folder; compose takes one picture (a folder: pictune batch {path})"
+    if not path.is_file():
+        return f"{path} is not a picture file (a device, pipe or socket)"
+    if path.stat().st_size == 0:
+        return f"{path} is empty (0 bytes)"
+    return None
 
 
 def compose(
@@ -114,6 +134,9 @@ def compose(
     def run() -> None:
         from pictune.pipeline.api import open_composer
 
+        problem = picture_problem(image)
+        if problem:
+            raise InputError(problem)
         settings = flag.settings_from_flags(config, flags)
         started = time.perf_counter()
         composer = open_composer(settings, lambda text: err_console.print(text, markup=False))

@@ -7,19 +7,26 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from pictune.cli.corpus_search import image_loader, open_named_index, search, show
 from pictune.cli.output import console, guarded, print_json
 from pictune.corpus import (
     BuiltinSource,
-    CorpusIndex,
     FolderSource,
     MidiCapsSource,
     build_index,
+    index_is_current,
     list_indexes,
     resolve_index,
-    retrieve,
 )
 from pictune.corpus.records import CorpusError
 from pictune.corpus.store import read_manifest
@@ -48,20 +55,23 @@ def _source(
     if kind is SourceKind.midicaps:
         if not path.is_file():
             raise InputError(f"no captions file at {path} (MidiCaps ships train.json)")
-        source = MidiCapsSource(path, midi_root, limit=limit, abc_at_build=abc_at_build)
-        return source, {
+        captions = MidiCapsSource(path, midi_root, limit=limit, abc_at_build=abc_at_build)
+        return captions, {
             "kind": "midicaps",
             "captions": str(path.resolve()),
             "midi_root": str(midi_root),
             "abc_at_build": abc_at_build,
             "limit": limit,
+            "fingerprint": captions.fingerprint(),
         }
     if not path.is_dir():
         raise InputError(f"{path} is not a folder")
-    return FolderSource(path, limit=limit), {
+    source = FolderSource(path, limit=limit)
+    return source, {
         "kind": "folder",
         "folder": str(path.resolve()),
         "limit": limit,
+        "fingerprint": source.fingerprint(),
     }
 
 
@@ -83,31 +93,48 @@ def build(
     approximate: bool | None = typer.Option(
         None, "--approximate/--exact", help="Force IVF or exact search."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Build again even when the index is up to date."
+    ),
 ) -> None:
-    """Build (or resume building) an index; bad records are skipped and listed."""
+    """Build (or resume building) an index; bad records are skipped and listed. An index
+    already built from the same source, embedder and pictune version is left as it is."""
 
     def run() -> None:
-        from pictune.models import load_embedder
+        from pictune.models import embedder_id, load_embedder
 
         source, description = _source(kind, path, midi_root, limit, abc_at_build)
-        model = load_embedder(embedder)
         dest = resolve_index(name or kind.value)
+        if not force and index_is_current(dest, description, embedder_id(embedder)):
+            count = read_manifest(dest)["count"]
+            console.print(
+                f"{dest.name} is up to date ({count:,} records from the same source and "
+                f"embedder); nothing to do. --force builds it again.",
+                highlight=False,
+            )
+            return
+        model = load_embedder(embedder)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        loader = _image_loader() if model.embeds_images else None
+        loader = image_loader() if model.embeds_images else None
+        console.print(f"counting the {kind.value} source…", style="dim", highlight=False)
+        total = source.expected_items()
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[status]} · time left"),
+            TimeRemainingColumn(compact=True),
         )
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task(f"building {dest.name}", total=limit, status="")
+            task = bar.add_task(f"building {dest.name}", total=total, status="")
 
             def progress(records: int, skipped: int) -> None:
+                done = records + skipped
                 bar.update(
                     task,
-                    completed=records + skipped,
-                    status=f"{records} records, {skipped} skipped",
+                    completed=min(done, total) if total else done,
+                    status=f"{records:,} records, {skipped:,} skipped",
                 )
 
             report = build_index(
@@ -130,16 +157,6 @@ def build(
             console.print(f"  every skipped record is listed in {dest / 'report.json'}")
 
     guarded(run)
-
-
-def _image_loader() -> Any:
-    from PIL import Image
-
-    def load(path: str) -> Any:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-
-    return load
 
 
 @app.command("list")
@@ -178,7 +195,7 @@ def info(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The manifest of an index (after checking its files)."""
-    index = guarded(lambda: CorpusIndex(resolve_index(name), verify=verify))
+    index = guarded(lambda: open_named_index(name, verify=verify))
     if as_json:
         print_json(index.manifest)
         return
@@ -195,58 +212,8 @@ def info(
     console.print(f"  build: {manifest['build']}", highlight=False)
 
 
-@app.command()
-def search(
-    name: str = typer.Argument(..., help="Index name or folder."),
-    text: str | None = typer.Option(None, "--text", help="A text query."),
-    image: Path | None = typer.Option(None, "--image", help="An image query (CLIP indexes)."),
-    k: int = typer.Option(5, "-k", help="Results per query."),
-    meter: str | None = typer.Option(None, help="Only this meter, e.g. 3/4."),
-    mode: str | None = typer.Option(None, help="Only this mode, e.g. minor."),
-    instrument: str | None = typer.Option(None, help="Only records with this instrument."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Fused search with a text and/or image query."""
-
-    def run() -> list[Any]:
-        from pictune.models import load_embedder
-
-        if text is None and image is None:
-            raise InputError("give --text, --image or both")
-        index = CorpusIndex(resolve_index(name))
-        model = load_embedder(index.embedder_id)
-        picture = _image_loader()(str(image)) if image else None
-        filters = {
-            key: value
-            for key, value in {"meter": meter, "mode": mode, "instrument": instrument}.items()
-            if value
-        }
-        return retrieve(
-            index, model, text=text, image=picture, per_query=k, k=k, filters=filters or None
-        )
-
-    hits = guarded(run)
-    if as_json:
-        print_json(
-            [
-                {
-                    "id": h.record.id,
-                    "score": h.score,
-                    "matches": h.matches,
-                    "caption": h.record.caption,
-                    "tags": h.record.tags,
-                }
-                for h in hits
-            ]
-        )
-        return
-    if not hits:
-        console.print("no match")
-        return
-    table = Table("#", "score", "id", "caption")
-    for rank, hit in enumerate(hits, 1):
-        table.add_row(str(rank), f"{hit.best_similarity:.3f}", hit.record.id, hit.record.caption)
-    console.print(table)
+app.command()(search)
+app.command()(show)
 
 
 __all__ = ["CorpusError", "app"]

@@ -8,11 +8,26 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from pictune.cli import settings_flags as flag
 from pictune.cli.output import console, guarded
 from pictune.errors import InputError
+from pictune.evaluation.report import ReportTable, report_intro, report_tables
 from pictune.pipeline.config import Settings
+
+
+def terminal_table(table: ReportTable) -> Table:
+    """An evaluation table for the terminal: each column at least as wide as its longest
+    word, so headers wrap between words (table.md keeps the Markdown)."""
+    drawn = Table(title=table.caption or None, title_justify="left", title_style="bold")
+    for number, name in enumerate(table.header):
+        cells = [name, *(row[number] for row in table.rows)]
+        widest_word = max(len(word) for cell in cells for word in cell.split() or [""])
+        drawn.add_column(name, justify="left" if number == 0 else "right", min_width=widest_word)
+    for row in table.rows:
+        drawn.add_row(*row)
+    return drawn
 
 
 def evaluate_command(
@@ -83,10 +98,15 @@ def evaluate_command(
                 images_dir, out, configs, seed=seed, workers=workers, clip=clip,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )  # fmt: skip
-        console.print(paths["table"].read_text("utf-8"), highlight=False, markup=False)
+        if result.profile is not None:
+            console.print(report_intro(result, result.profile), highlight=False, markup=False)
+            for table in report_tables(result, result.profile):
+                console.print(terminal_table(table), soft_wrap=False)
+        files = [path.name for key, path in paths.items() if not key.startswith("plot_")]
+        plots = "plots/" if any(key.startswith("plot_") for key in paths) else ""
         console.print(
-            f"{result.computed} runs made, {result.reused} reused, in {result.seconds:.1f} s; "
-            f"outputs in {out} (table.md, summary.csv, summary.json, runs.csv, plots/)",
+            f"{result.computed} runs made, {result.reused} reused, in {result.seconds:.1f} s\n"
+            f"outputs in {out}: {', '.join([*files, plots] if plots else files)}",
             highlight=False,
         )
 

@@ -18,6 +18,10 @@ def explain(
     def run() -> Path:
         from pictune.explain.report import build_report
 
+        if not folder.exists():
+            raise InputError(f"no such folder: {folder}")
+        if not folder.is_dir():
+            raise InputError(f"{folder} is a file; give the folder pictune compose wrote")
         if not (folder / "report.json").is_file():
             raise InputError(f"{folder} holds no report.json (is it a pictune compose output?)")
         return build_report(folder)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
+import socket
 from pathlib import Path
 
 import typer
@@ -34,6 +36,24 @@ def token_weakness(token: str) -> str | None:
     return None
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, in one line; None when it can."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return f"cannot listen on {host}: no such address"
+    family, kind, _, _, address = infos[0]
+    with socket.socket(family, kind) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is in use (another server?); choose one with --port"
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -60,6 +80,9 @@ def serve(
         from pictune.web.server import server_config
     except ImportError:
         fail("the web server is not installed: pip install 'pictune[web]'")
+    problem = port_problem(host, port)
+    if problem:
+        fail(problem)
     app = create_app(ServerSettings(data_dir=data_dir, workers=workers, token=token))
     err_console.print(f"pictune on http://{host}:{port}/ (data in {data_dir})")
     # Slow headers and bodies meet deadlines; connections beyond the cap get 503.

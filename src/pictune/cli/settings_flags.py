@@ -18,9 +18,11 @@ MODEL = typer.Option(None, "--model", help="Hub id or folder, or the served mode
 BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible server URL.")
 CORPUS = typer.Option(None, "--corpus", help="Corpus index name or folder (default builtin).")
 K = typer.Option(
-    None, "--k", min=0, help="References per query (default: 1 for a VLM as the paper, 5 offline)."
+    None, "--k", min=0, help="References per query (default: 1 for a VLM, as the paper; 5 offline)."
 )
-ROUNDS = typer.Option(None, "--rounds", min=0, help="Refinement rounds (the paper: 1).")
+ROUNDS = typer.Option(
+    None, "--rounds", min=0, help=f"Refinement rounds (default: {Settings.rounds}, as the paper)."
+)
 BARS = typer.Option(None, "--bars", min=4, max=64, help="Length in bars (default 16).")
 MAX_ATTEMPTS = typer.Option(
     None, "--max-attempts", min=1, help="Tries per step for a playable (and novel) tune."

@@ -4,7 +4,7 @@ It generates no music and imports no model code: neural embedders come from
 `pictune.models` through the `Embedder` protocol.
 """
 
-from pictune.corpus.build import BuildReport, build_index
+from pictune.corpus.build import BuildReport, build_index, index_is_current
 from pictune.corpus.embedding import Embedder, FeatureEmbedder, normalise
 from pictune.corpus.features import MusicFeatures, caption_from_features, features_from_score
 from pictune.corpus.index import CorpusIndex, Hit, index_root, list_indexes, resolve_index
@@ -28,6 +28,7 @@ __all__ = [
     "build_index",
     "caption_from_features",
     "features_from_score",
+    "index_is_current",
     "index_root",
     "list_indexes",
     "normalise",

@@ -119,6 +119,21 @@ def _chunks(
         yield batch
 
 
+def index_is_current(dest: Path, source_description: dict[str, Any], embedder_id: str) -> bool:
+    """True when `dest` holds a complete index of this source, embedded by this embedder and
+    built by this version of pictune: building it again would give the same index."""
+    try:
+        manifest = store.read_manifest(dest)
+        store.check_files(dest, manifest, full=False)
+    except (OSError, CorpusError):
+        return False
+    return bool(
+        manifest.get("source") == source_description
+        and manifest.get("embedder", {}).get("id") == embedder_id
+        and manifest.get("pictune_version") == _version()
+    )
+
+
 def build_index(
     source: Iterable[MusicRecord | Skipped],
     embedder: Embedder,

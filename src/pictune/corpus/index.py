@@ -101,6 +101,7 @@ class CorpusIndex:
         self._meter = np.array([m[0] or "" for m in meta], dtype=object)
         self._mode = np.array([m[1] or "" for m in meta], dtype=object)
         self._instruments = [m[2] or "" for m in meta]
+        self._keys: npt.NDArray[np.str_] | None = None
         self._ivf: Any = None
         self._flat: Any = None
         text = json.dumps(self.manifest, sort_keys=True, default=str)
@@ -144,7 +145,9 @@ class CorpusIndex:
     # -- search ----------------------------------------------------------------------------
 
     def allowed_rows(self, filters: dict[str, str] | None) -> npt.NDArray[np.int64] | None:
-        """Rows passing the filters (meter, mode, instrument), or None for no filter."""
+        """Rows passing the filters (meter, mode, instrument, key), or None for no filter.
+
+        A key is a tonic and a mode (`G major`, `F# minor`) or a tonic alone (any mode)."""
         if not filters:
             return None
         mask = np.ones(self.count, dtype=bool)
@@ -156,9 +159,21 @@ class CorpusIndex:
                 mask &= np.array([m.lower() == wanted for m in self._mode])
             elif key == "instrument":
                 mask &= np.array([wanted in i.split("|") for i in self._instruments])
+            elif key == "key":
+                mask &= self._key_mask(" ".join(wanted.split()))
             else:
-                raise CorpusError(f"unknown filter {key!r}; use meter, mode or instrument")
+                raise CorpusError(f"unknown filter {key!r}; use meter, mode, instrument or key")
         return np.flatnonzero(mask)
+
+    def _key_mask(self, wanted: str) -> npt.NDArray[np.bool_]:
+        if self._keys is None:  # read once, on the first key filter: most searches never ask
+            with self._lock:
+                tags = self._db.execute("SELECT tags FROM records ORDER BY row").fetchall()
+            keys = [json.loads(row[0]).get("key") for row in tags]
+            self._keys = np.array([" ".join(str(k or "").lower().split()) for k in keys])
+        if " " in wanted:
+            return np.asarray(self._keys == wanted)
+        return np.array([k.split(" ")[0] == wanted for k in self._keys])
 
     def search(
         self, query: npt.ArrayLike, k: int, filters: dict[str, str] | None = None

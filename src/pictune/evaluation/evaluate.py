@@ -23,12 +23,17 @@ def corpus_profile(config: Settings) -> MetricProfile:
     return metric_profile(open_index(config.corpus))
 
 
-def clip_agreement(run: EvalRun, clip: str) -> dict[str, Any]:
-    """Per configuration: how much closer each picture sits to its own music's caption."""
-    from pictune.images import load_image
+def load_clip(clip: str) -> Any:
+    """The CLIP embedder `clip` names (a hub id, a folder, or `clip:…`)."""
     from pictune.models import load_embedder
 
-    embedder = load_embedder(clip if clip.startswith("clip") else f"clip:{clip}")
+    return load_embedder(clip if clip.startswith("clip") else f"clip:{clip}")
+
+
+def clip_agreement(run: EvalRun, embedder: Any) -> dict[str, Any]:
+    """Per configuration: how much closer each picture sits to its own music's caption."""
+    from pictune.images import load_image
+
     pictures = {name: load_image(run.images_dir / name) for name in run.images}
     result = {}
     for config in run.configs:
@@ -49,12 +54,16 @@ def evaluate(
     clip: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[EvalRun, dict[str, Path]]:
-    """Everything `pictune eval` does; returns the run and the paths of what it wrote."""
+    """Everything `pictune eval` does; returns the run and the paths of what it wrote.
+
+    A CLIP model is loaded first: a missing one fails before any picture is composed."""
+    embedder = load_clip(clip) if clip else None
     run = run_evaluation(
         images_dir, out_dir, list(configs), seed=seed, workers=workers, progress=progress
     )
     profile = corpus_profile(run.configs[0].config)
     run.summaries = {c.name: summarise(run.results[c.name], profile) for c in run.configs}
-    if clip:
-        run.agreement = clip_agreement(run, clip)
+    if embedder is not None:
+        run.agreement = clip_agreement(run, embedder)
+    run.profile = profile
     return run, write_outputs(run, profile)

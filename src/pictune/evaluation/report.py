@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,48 +53,45 @@ def _headline_row(
     return row
 
 
-def markdown_table(run: EvalRun, profile: MetricProfile) -> str:
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of the evaluation, as text cells: written as Markdown to table.md and drawn
+    as a terminal table by the command line."""
+
+    caption: str  # the sentence above the table ("" for the headline table)
+    header: list[str]
+    rows: list[list[str]]
+
+
+def report_intro(run: EvalRun, profile: MetricProfile) -> str:
+    return (
+        f"{len(run.images)} pictures × {len(run.configs)} configurations, seed {run.seed}; "
+        f"corpus: {profile.tunes} tunes of `{profile.index}`."
+    )
+
+
+def report_tables(run: EvalRun, profile: MetricProfile) -> list[ReportTable]:
+    """The headline table, the music critic's rates and the melody metrics, in that order."""
     agreement = bool(run.agreement)
     header = ["configuration", *[h[0] for h in HEADLINE]] + (
         ["CLIP image–music (win)"] if agreement else []
     )
-    lines = [
-        f"{len(run.images)} pictures × {len(run.configs)} configurations, seed {run.seed}; "
-        f"corpus: {profile.tunes} tunes of `{profile.index}`.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-    ]
-    for config in run.configs:
-        row = _headline_row(
+    headline = [
+        _headline_row(
             config.name,
             run.summaries[config.name],
             run.agreement.get(config.name) if agreement else None,
         )
-        lines.append("| " + " | ".join(row) + " |")
-    lines += [
-        "",
-        "The music critic (mean per piece; a share for yes/no rates; penalty: severity-weighted findings, lower is better):",
-        "",
+        for config in run.configs
     ]
     rates = ["penalty", *CRITIC_RATES]
-    lines.append("| configuration | " + " | ".join(n.replace("_", " ") for n in rates) + " |")
-    lines.append("|" + "|".join("---" for _ in range(len(rates) + 1)) + "|")
-    for config in run.configs:
-        critic = run.summaries[config.name]["critic"]
-        lines.append(
-            f"| {config.name} | " + " | ".join(_show(critic[n], "{:.2f}") for n in rates) + " |"
-        )
-    lines += [
-        "",
-        "Melody metric mean ± std (overlapping area with the corpus, 1 = same distribution):",
-        "",
+    critic = [
+        [config.name, *(_show(run.summaries[config.name]["critic"][n], "{:.2f}") for n in rates)]
+        for config in run.configs
     ]
     names = list(REFINEMENT_METRICS)
-    lines.append("| configuration | " + " | ".join(n.replace("_", " ") for n in names) + " |")
-    lines.append("|" + "|".join("---" for _ in range(len(names) + 1)) + "|")
     corpus = [f"{profile.values[n].mean():.2f} ± {profile.values[n].std():.2f}" for n in names]
-    lines.append("| corpus | " + " | ".join(corpus) + " |")
+    melody = [["corpus", *corpus]]
     for config in run.configs:
         metrics = run.summaries[config.name]["metrics"]
         cells = [
@@ -101,7 +99,31 @@ def markdown_table(run: EvalRun, profile: MetricProfile) -> str:
             else f"{metrics[n]['mean']:.2f} ± {metrics[n]['std']:.2f} ({_show(metrics[n]['oa'], '{:.2f}')})"
             for n in names
         ]  # fmt: skip
-        lines.append(f"| {config.name} | " + " | ".join(cells) + " |")
+        melody.append([config.name, *cells])
+    return [
+        ReportTable("", header, headline),
+        ReportTable(
+            "The music critic (mean per piece; a share for yes/no rates; penalty: "
+            "severity-weighted findings, lower is better):",
+            ["configuration", *(n.replace("_", " ") for n in rates)],
+            critic,
+        ),
+        ReportTable(
+            "Melody metric mean ± std (overlapping area with the corpus, 1 = same distribution):",
+            ["configuration", *(n.replace("_", " ") for n in names)],
+            melody,
+        ),
+    ]
+
+
+def markdown_table(run: EvalRun, profile: MetricProfile) -> str:
+    """table.md: the introduction, then each table under its caption."""
+    lines = [report_intro(run, profile)]
+    for table in report_tables(run, profile):
+        lines += ["", table.caption, ""] if table.caption else [""]
+        lines.append("| " + " | ".join(table.header) + " |")
+        lines.append("|" + "|".join("---" for _ in table.header) + "|")
+        lines += ["| " + " | ".join(row) + " |" for row in table.rows]
     return "\n".join(lines) + "\n"
 
 

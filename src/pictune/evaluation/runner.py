@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pictune.batch.runner import find_images, make_job, worker_context
+from pictune.corpus.profile import MetricProfile
 from pictune.errors import InputError, PictuneError
 from pictune.evaluation.grid import EvalConfig
 from pictune.evaluation.measure import RunResult, from_composition
@@ -46,6 +47,7 @@ class EvalRun:
     seconds: float = 0.0
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     agreement: dict[str, Any] = field(default_factory=dict)
+    profile: MetricProfile | None = None  # the corpus the summaries were measured against
 
 
 def _settings(config: EvalConfig, seed: int) -> dict[str, Any]:

@@ -4,7 +4,12 @@ Each optional dependency is imported inside the code that needs it; a missing on
 a one-line error naming the extra to install.
 """
 
-from pictune.models.embedders import ClipEmbedder, SentenceEmbedder, load_embedder
+from pictune.models.embedders import (
+    ClipEmbedder,
+    SentenceEmbedder,
+    embedder_id,
+    load_embedder,
+)
 from pictune.models.errors import BackendError, MissingDependencyError
 
 __all__ = [
@@ -12,5 +17,6 @@ __all__ = [
     "ClipEmbedder",
     "MissingDependencyError",
     "SentenceEmbedder",
+    "embedder_id",
     "load_embedder",
 ]

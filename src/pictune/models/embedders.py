@@ -198,6 +198,19 @@ def _bundled_minilm() -> str | None:
     return str(folder) if (folder / "config.json").is_file() else None
 
 
+def embedder_id(spec: str) -> str:
+    """The id the embedder of `spec` will have, without loading it (to compare with an index's
+    manifest before paying for a model load)."""
+    kind, _, model = spec.partition(":")
+    if kind in ("features", FeatureEmbedder.id):
+        return FeatureEmbedder.id
+    if kind == "sentence":
+        return f"sentence:{model or DEFAULT_SENTENCE}"
+    if kind == "clip":
+        return f"clip:{model or DEFAULT_CLIP}"
+    raise BackendError(f"unknown embedder {spec!r}: use features, sentence[:MODEL] or clip[:MODEL]")
+
+
 def load_embedder(spec: str = "features", device: str | None = None) -> Any:
     """An embedder from a spec: 'features', 'sentence[:MODEL]', 'clip[:MODEL]'.
 

@@ -30,6 +30,6 @@ def missing_model(model_id: str, exc: BaseException) -> BackendError:
     """A clear error for a model that is neither local nor downloadable."""
     return BackendError(
         f"model {model_id} could not be loaded ({type(exc).__name__}). Download it once with "
-        f"`huggingface-cli download {model_id}` (or give a local folder); with "
+        f"`hf download {model_id}` (or give a local folder); with "
         "HF_HUB_OFFLINE=1 pictune never downloads by itself"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from pictune.abc.convert import abc_to_midi_many
 from pictune.abc.text import header_fields
@@ -23,6 +24,10 @@ class BuiltinSource:
 
     limit: int | None = None
     name: str = "builtin"
+
+    def expected_items(self) -> int:
+        """How many items (records and skipped tunes) iterating will yield: one per tune."""
+        return sum(1 for _ in islice(iter_music21_tunes(), self.limit))
 
     def __iter__(self) -> Iterator[MusicRecord | Skipped]:
         batch: list[CorpusTune] = []

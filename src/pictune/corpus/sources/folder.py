@@ -9,6 +9,7 @@ picked up as the record's image, as the paper's database holds images too.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
@@ -55,10 +56,38 @@ class FolderSource:
     limit: int | None = None
     name: str = "folder"
 
+    def _music_files(self) -> list[Path]:
+        return sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in MUSIC_SUFFIXES)
+
+    def expected_items(self) -> int | None:
+        """About how many items iterating will yield (a file of several ABC tunes counts each
+        tune); None with a limit, which counts records only."""
+        if self.limit is not None:
+            return None
+        total = 0
+        for path in self._music_files():
+            if path.suffix.lower() == ".abc" and path.is_file():
+                text = decode_abc(read_limited(path, MAX_FILE_BYTES))
+                total += max(1, len(split_tunes(text)))
+            elif not path.is_dir():
+                total += 1
+        return total
+
+    def fingerprint(self) -> str:
+        """Names, sizes and times of every file: a changed folder is a different source."""
+        digest = hashlib.sha256()
+        for path in sorted(self.folder.rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                digest.update(
+                    f"{path.relative_to(self.folder)}|{info.st_size}|{info.st_mtime_ns}\n".encode()
+                )
+        return digest.hexdigest()[:16]
+
     def __iter__(self) -> Iterator[MusicRecord | Skipped]:
         captions = read_captions(self.folder)
         count = 0
-        for path in sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in MUSIC_SUFFIXES):
+        for path in self._music_files():
             relative = path.relative_to(self.folder).as_posix()
             if path.is_dir():
                 continue

@@ -38,6 +38,19 @@ class MidiCapsSource:
     name: str = "midicaps"
     abc_at_build: bool = False  # convert every MIDI to ABC now (else lazily on retrieval)
 
+    def expected_items(self) -> int | None:
+        """How many items iterating will yield: one per non-empty line of the captions file;
+        None with a limit, which counts records only."""
+        if self.limit is not None:
+            return None
+        with self.captions.open("rb") as lines:
+            return sum(1 for raw in lines if raw.strip())
+
+    def fingerprint(self) -> str:
+        """Size and time of the captions file: a changed file is a different source."""
+        info = self.captions.stat()
+        return f"{info.st_size}|{info.st_mtime_ns}"
+
     def __iter__(self) -> Iterator[MusicRecord | Skipped]:
         if not self.abc_at_build:
             yield from self._read()
