@@ -72,6 +72,10 @@ class _Run:
 class VlmComposer:
     """The paper's pipeline over a vision-language model, behind the `Composer` protocol."""
 
+    # The model calls `compose` reports through `progress`, in order ("correct" only when a
+    # reply needs correcting, so it is added when it happens).
+    stages = ("describe", "compose", "refine")
+
     def __init__(
         self,
         backend: VisionLanguageModel,

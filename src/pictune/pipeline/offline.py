@@ -81,6 +81,8 @@ class OfflineComposer:
     melody models learned from it (keyed by the index's content checksum)."""
 
     backend_id = "offline"
+    # The stages `compose` reports through `progress`, in order.
+    stages = ("analyse", "retrieve", "compose", "refine", "explain")
     about = (
         "the offline composer (no model weights, no network); for a vision-language model "
         "see README › Using a real VLM"

@@ -7,7 +7,9 @@ folder), so the job table stays as it is; the verdicts come from the new report.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -116,18 +118,27 @@ def add_revision_routes(
         if not request:
             raise HTTPException(422, "request: say what to change, e.g. 'slower'")
         seed = parent.seed if body.seed is None else body.seed
-        job = queue(lambda: store.create(parent.prompt, seed, "upload.png"))
+        # Not one of the picture's seed variations (no `picture`): a version of this piece.
+        job = queue(
+            lambda: store.create(
+                parent.prompt,
+                seed,
+                "upload.png",
+                name=parent.name,
+                options=json.loads(parent.options),
+            )
+        )
         table.add(job.id, parent.id, request)
         folder = job_dir(job.id)
         folder.mkdir(parents=True, exist_ok=True)
-        upload = job_dir(parent.id) / "upload.png"
-        if upload.is_file():  # the picture comes along, so the new job downloads it too
-            (folder / "upload.png").write_bytes(upload.read_bytes())
+        for name in ("upload.png", "thumb.jpg"):  # the picture comes along, for downloads
+            if (job_dir(parent.id) / name).is_file():
+                await asyncio.to_thread(shutil.copyfile, job_dir(parent.id) / name, folder / name)
 
         def work(current: Job) -> Composition:
             return revise(
                 job_dir(parent.id), request, seed=body.seed,
-                progress=lambda stage: store.update(current.id, stage=stage),
+                progress=lambda stage: store.add_stage(current.id, stage),
             )  # fmt: skip
 
         start(job, work)
@@ -138,6 +149,7 @@ def add_revision_routes(
             "links": {
                 "self": f"/api/compositions/{job.id}",
                 "events": f"/api/compositions/{job.id}/events",
+                "page": f"/c/{job.id}",
                 "parent": f"/api/compositions/{parent.id}",
             },
         }
