@@ -39,6 +39,7 @@ class Gated:
     def __init__(self, inner, gate, started=None, limit=10.0):
         self.inner, self.gate, self.started, self.limit = inner, gate, started, limit
         self.settings, self.backend_id = inner.settings, inner.backend_id
+        self.stages = inner.stages
 
     def compose(self, image, prompt=None, *, seed=0, progress=None):
         if self.started is not None:

@@ -33,6 +33,7 @@ class Calls:
 
     backend_id = "test"
     about = "a test composer"
+    stages = ("compose",)
 
     def __init__(self, step):
         self.step = step

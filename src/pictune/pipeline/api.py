@@ -30,6 +30,9 @@ class Composer(Protocol):
     """A backend that turns a picture into a Composition."""
 
     settings: Settings
+    # The stages `compose` reports through `progress`, in order (a correction stage may be
+    # added when one happens).
+    stages: tuple[str, ...]
 
     @property
     def backend_id(self) -> str: ...

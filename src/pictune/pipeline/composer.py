@@ -74,7 +74,7 @@ class VlmComposer:
 
     # The model calls `compose` reports through `progress`, in order ("correct" only when a
     # reply needs correcting, so it is added when it happens).
-    stages = ("describe", "compose", "refine")
+    stages: tuple[str, ...] = ("describe", "compose", "refine")
 
     def __init__(
         self,

@@ -82,7 +82,7 @@ class OfflineComposer:
 
     backend_id = "offline"
     # The stages `compose` reports through `progress`, in order.
-    stages = ("analyse", "retrieve", "compose", "refine", "explain")
+    stages: tuple[str, ...] = ("analyse", "retrieve", "compose", "refine", "explain")
     about = (
         "the offline composer (no model weights, no network); for a vision-language model "
         "see README › Using a real VLM"

@@ -181,7 +181,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return settings.data_dir / "jobs" / job_id
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    declared: tuple[str, ...] = tuple(getattr(composer, "stages", ()))
+    declared: tuple[str, ...] = composer.stages
 
     def run_job(job: Job, work: Callable[[Job], Composition] | None = None) -> None:
         # A failed job keeps the stage it had reached: the page shows where it failed.
