@@ -1,7 +1,9 @@
 """pictune: turn a picture into music written as ABC notation, and explain why.
 
 The Python API: `pictune.compose(image, prompt, seed=…)` → `Composition` (then `.save(folder)`),
-`pictune.open_composer(settings)` to compose many pictures with one opened backend, and
+`pictune.revise(folder, "slower, in a minor key")` → the saved piece changed as asked
+(a `Composition` with its `lineage`), `pictune.open_composer(settings)` to compose many
+pictures with one opened backend, and
 `pictune.load_settings(flags)` for the settings the command line would use."""
 
 from typing import Any
@@ -9,7 +11,15 @@ from typing import Any
 from pictune.errors import AbcError, InputError, PictuneError, RenderError, ToolError
 
 __version__ = "0.1.0"
-_API = ("Composer", "Composition", "Settings", "compose", "load_settings", "open_composer")
+_API = (
+    "Composer",
+    "Composition",
+    "Settings",
+    "compose",
+    "load_settings",
+    "open_composer",
+    "revise",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -34,4 +44,5 @@ __all__ = [
     "compose",
     "load_settings",
     "open_composer",
+    "revise",
 ]

@@ -20,6 +20,7 @@ from pictune.cli.explain_command import explain
 from pictune.cli.metrics_commands import metrics
 from pictune.cli.output import State
 from pictune.cli.quiet import quiet_libraries
+from pictune.cli.revise_command import history, revise
 from pictune.cli.serve_command import serve
 
 app = typer.Typer(
@@ -33,6 +34,8 @@ app.add_typer(abc_commands.app, name="abc")
 app.add_typer(corpus_commands.app, name="corpus")
 app.add_typer(config_command.app, name="config")
 app.command()(compose)
+app.command()(revise)
+app.command()(history)
 app.command()(metrics)
 app.command()(explain)
 app.command()(serve)

@@ -1,4 +1,6 @@
-"""`pictune eval IMAGES_DIR --out DIR [--config cfg.toml] [--vary k=0,5 rounds=0,1]`."""
+"""`pictune eval IMAGES_DIR --out DIR [--config cfg.toml] [--vary k=0,5 rounds=0,1]`, or
+`pictune eval IMAGES_DIR --out DIR --requests requests.txt` (how often revision requests
+are honoured, per kind)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pictune.cli import settings_flags as flag
 from pictune.cli.output import console, guarded
 from pictune.errors import InputError
 from pictune.evaluation.report import ReportTable, report_intro, report_tables
+from pictune.pipeline.config import Settings
 
 
 def terminal_table(table: ReportTable) -> Table:
@@ -61,6 +64,12 @@ def evaluate_command(
     clip: str | None = typer.Option(
         None, "--clip", help="A CLIP model (hub id or folder) for image–music agreement."
     ),
+    requests: Path | None = typer.Option(
+        None,
+        "--requests",
+        help="A file of revision requests (one a line): measure how often each kind is "
+        "honoured over the pictures, instead of the configuration grid.",
+    ),
 ) -> None:
     """Evaluate configurations over a folder of pictures, like the paper: metrics against the
     corpus, validity, refinement, novelty, motivation consistency and cost. Reruns reuse
@@ -73,6 +82,11 @@ def evaluate_command(
 
         if config is not None and not config.is_file():
             raise InputError(f"no such settings file: {config}")
+        if requests is not None:
+            if vary:
+                raise InputError("--requests measures one configuration: leave out --vary")
+            _requests(images_dir, out, flag.settings_from_flags(config, flags), requests, seed)
+            return
         configs = configurations(vary, base=flags, project=config)
         columns = (
             TextColumn("evaluating"),
@@ -99,3 +113,19 @@ def evaluate_command(
         )
 
     guarded(run)
+
+
+def _requests(images_dir: Path, out: Path, settings: Settings, path: Path, seed: int) -> None:
+    """`--requests`: every picture composed once and revised with every request."""
+    from pictune.evaluation.requests import evaluate_requests, read_requests
+
+    asked = read_requests(path)
+    with Progress(TextColumn("revising"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:  # fmt: skip
+        task = bar.add_task("requests", total=None)
+        _, paths = evaluate_requests(
+            images_dir, out, settings, asked, seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    console.print(paths["table"].read_text("utf-8"), highlight=False, markup=False)
+    console.print(f"every verdict in {paths['json']}", highlight=False)

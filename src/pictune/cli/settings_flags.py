@@ -42,8 +42,9 @@ FLAGS = (
 
 
 def given(values: dict[str, Any]) -> dict[str, Any]:
-    """The settings flags a command received (from its `locals()`); None: not given."""
-    return {name: values[name] for name in FLAGS}
+    """The settings flags a command received (from its `locals()`); None: not given (or
+    not a flag of that command)."""
+    return {name: values.get(name) for name in FLAGS}
 
 
 def settings_from_flags(config: Path | None, flags: dict[str, Any]) -> Settings:

@@ -22,6 +22,7 @@ import numpy as np
 from pictune.explain.consistency import Claim
 from pictune.explain.heatmap import colourise
 from pictune.explain.marks import marked_motivation, verdict_class
+from pictune.explain.report_lineage import lineage_section
 from pictune.explain.summary import TuneFacts, tune_facts
 from pictune.music.metrics import REFINEMENT_METRICS
 
@@ -364,6 +365,7 @@ def build_report(folder: str | Path) -> Path:
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'\">",
         f"<style>{STYLE}</style></head><body><main>",
         _hero(report, tune_facts(abc, midi), _audio(midi) if midi else None),
+        lineage_section(report.get("lineage"), folder.resolve()),
         _pictures(picture, heat),
         f"<h2>Score</h2><div class='card score' id='score'>{svg or '<p class=muted>no score</p>'}</div>",
         f"<h2>Motivation</h2><div class='card'><p id='motivation' style='margin-top:0'>{motivation}</p>"

@@ -3,6 +3,7 @@
     from pictune import compose
     composition = compose("photo.jpg", prompt="a slow waltz", seed=3)
     composition.save("out/photo")
+    revise("out/photo", "slower, in a minor key").save("out/photo.r1")
 
 or, to compose many pictures with the index and model opened once:
 
@@ -49,6 +50,18 @@ class Composer(Protocol):
         seed: int = 0,
         progress: Progress | None = None,
     ) -> Composition: ...
+
+    def revise(
+        self,
+        parent: Composition | str | Path,
+        request: str,
+        *,
+        seed: int | None = None,
+        progress: Progress | None = None,
+    ) -> Composition:
+        """`parent` (a record, or the folder it was saved in) changed as the words of
+        `request` ask, keeping what they do not mention; the result records its lineage."""
+        ...
 
 
 def make_backend(settings: Settings) -> Any:
@@ -111,3 +124,17 @@ def compose(
     environment, as the CLI reads them)."""
     composer = open_composer(settings or load_settings())
     return composer.compose(image, prompt, seed=seed, progress=progress)
+
+
+def revise(
+    folder: str | Path,
+    request: str,
+    *,
+    seed: int | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Composition:
+    """The composition saved in `folder`, revised as `request` says (save it with
+    `.save(new_folder)`; its `lineage` names `folder` as the parent)."""
+    composer = open_composer(settings or load_settings())
+    return composer.revise(folder, request, seed=seed, progress=progress)

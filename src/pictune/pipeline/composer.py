@@ -200,6 +200,21 @@ class VlmComposer:
             midi=run.midi.get(chosen) if chosen is not None else None,
         )  # fmt: skip
 
+    def revise(
+        self,
+        parent: Composition | str | Path,
+        request: str,
+        *,
+        seed: int | None = None,
+        progress: Progress | None = None,
+    ) -> Composition:
+        """A refinement round on the user's words: the picture, the current tune, the
+        critic's findings, the metrics and the request, with the instruction to keep what
+        the request does not mention; corrected until playable within the same budgets."""
+        from pictune.pipeline.vlm_revision import revise_with_model
+
+        return revise_with_model(self, parent, request, seed=seed, progress=progress)
+
     def _reference(self, hit: Any) -> tuple[Reference, ReferenceMeasures | None]:
         """The example as the prompt shows it, and its measures for the yardstick and the
         copy check (one conversion of its ABC for all of them)."""
@@ -270,32 +285,11 @@ class VlmComposer:
     ) -> Round | None:
         assert best.metrics is not None and best.melody_metrics is not None and best.abc
         metrics, melody = Metrics(**best.metrics), Metrics(**best.melody_metrics)
-        issues = ""
-        fixes = fix_lines(best.findings)
-        if fixes:
-            issues += (
-                "\nA musician read your score and objects to this (fix each one; a rule of "
-                "music matters more than any measurement above):\n"
-                + "\n".join(f"- {line}" for line in fixes)
-                + "\n"
-            )
-        wrong = [c for c in best.claims if c["verdict"] == "inconsistent"]
-        if wrong and self.settings.consistency_feedback:
-            issues += (
-                "\nYour motivation contradicts your music:\n"
-                + "\n".join(f'- "{c["text"]}" ({c["aspect"]}), but {c["evidence"]}' for c in wrong)
-                + "\n"
-            )
-        if best.shared_run is not None and best.shared_run >= COPY_RUN:
-            issues += (
-                f"\nWarning: {best.shared_run} consecutive notes of your tune copy a reference. "
-                "Write your own melody.\n"
-            )
         refine = template("refine").substitute(
             description=description.strip(),
             abc=best.abc.strip(),
             metrics=yardstick.text(melody, metrics),
-            issues=issues,
+            issues=critique(best, self.settings.consistency_feedback),
         )
         return self._until_playable(
             run, "refine", [Message("user", refine, (image,))], yardstick, lines
@@ -337,6 +331,33 @@ class VlmComposer:
             motivation=tune.motivation, claims=tuple(c.to_dict() for c in claims),
             **judgement.round_fields(),
         ), tune.validation.midi  # fmt: skip
+
+
+def critique(best: Round, consistency: bool) -> str:
+    """What a refinement prompt says about a tune beyond its metrics: the critic's
+    findings, the motivation's contradictions (when `consistency`), a copied run."""
+    issues = ""
+    fixes = fix_lines(best.findings)
+    if fixes:
+        issues += (
+            "\nA musician read your score and objects to this (fix each one; a rule of "
+            "music matters more than any measurement above):\n"
+            + "\n".join(f"- {line}" for line in fixes)
+            + "\n"
+        )
+    wrong = [c for c in best.claims if c["verdict"] == "inconsistent"]
+    if wrong and consistency:
+        issues += (
+            "\nYour motivation contradicts your music:\n"
+            + "\n".join(f'- "{c["text"]}" ({c["aspect"]}), but {c["evidence"]}' for c in wrong)
+            + "\n"
+        )
+    if best.shared_run is not None and best.shared_run >= COPY_RUN:
+        issues += (
+            f"\nWarning: {best.shared_run} consecutive notes of your tune copy a reference. "
+            "Write your own melody.\n"
+        )
+    return issues
 
 
 def _phrase_maps(text: str, extra: dict[str, Any]) -> dict[str, Any] | None:

@@ -73,6 +73,7 @@ class _Draft:
     judgement: Judgement
     attempts: int
     seconds: float
+    seed: int = 0  # the seed that drew this piece
 
 
 class OfflineComposer:
@@ -196,9 +197,24 @@ class OfflineComposer:
             offline=OfflineDetails(
                 measurements=analysis.to_dict(), plan=best.plan.to_dict(), form=best.piece.form,
                 model=counts_summary(model), query=query,
+                melody=melody_record(best.piece), draft_seed=best.seed,
             ),
             version=__version__, midi=best.midi,
         )  # fmt: skip
+
+    def revise(
+        self,
+        parent: Composition | str | Path,
+        request: str,
+        *,
+        seed: int | None = None,
+        progress: Progress | None = None,
+    ) -> Composition:
+        """`parent` (a record, or the folder it was saved in) changed as `request` asks and
+        otherwise kept (see `pictune.pipeline.offline_revision`)."""
+        from pictune.pipeline.offline_revision import revise_offline
+
+        return revise_offline(self, parent, request, seed=seed, progress=progress)
 
     def _corpus_yardstick(self) -> Yardstick:
         """With no references: the corpus's 10th–90th percentile band (of its tunes, most of
@@ -233,12 +249,18 @@ class OfflineComposer:
             score = Score.from_midi(tune.validation.midi)
             judgement = judge(score, tune.abc, yardstick, reference_lines)
             draft = _Draft(
-                plan, piece, tune, tune.validation.midi, score, judgement, attempt + 1, 0.0
-            )
+                plan, piece, tune, tune.validation.midi, score, judgement, attempt + 1, 0.0,
+                seed + attempt,
+            )  # fmt: skip
             if judgement.shared_run is None or judgement.shared_run < COPY_RUN:
                 break
         assert draft is not None  # max_attempts ≥ 1 (Settings checks it)
         return replace(draft, seconds=round(time.perf_counter() - started, 4))
+
+
+def melody_record(piece: GeneratedPiece) -> tuple[tuple[int, int, int, int], ...]:
+    """The piece's melody as the record keeps it: (start, length, pitch, on a beat)."""
+    return tuple((n.start, n.length, n.pitch, int(n.on_beat)) for n in piece.line)
 
 
 def _round(

@@ -11,9 +11,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pictune.explain.request import RequestCheck
 from pictune.music.findings import Finding, Severity
 
-SCHEMA = 2
+SCHEMA = 3
+READABLE = (2, 3)  # schema 2 is schema 3 without revisions: it loads with no lineage
 REPORT = "report.json"
 Grid = tuple[tuple[float, ...], ...]
 
@@ -127,6 +129,25 @@ class OfflineDetails:
     form: str
     model: dict[str, Any]  # the melody model's size: tunes, contexts, tokens
     query: str  # the plan written as a caption, searched against the corpus
+    # the chosen piece's melody as (start, length, MIDI pitch, on a beat: 0/1), sixteenths,
+    # and the seed that drew it: what a revision keeps (empty in records before schema 3)
+    melody: tuple[tuple[int, int, int, int], ...] = ()
+    draft_seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a revision came from: its parent, the request in words, what it changed and
+    kept, and whether each checkable part of the request was honoured."""
+
+    parent: str  # the parent's folder (absolute, as it was when revised)
+    parent_title: str
+    request: str
+    changes: tuple[str, ...]
+    kept: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()  # the request's words that changed nothing
+    checks: tuple[RequestCheck, ...] = ()
+    generation: int = 1  # 1: a revision of an original, 2: of a revision …
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,7 @@ class Composition:
     settings: dict[str, Any] = field(default_factory=dict)
     engines: dict[str, str] = field(default_factory=dict)
     offline: OfflineDetails | None = None
+    lineage: Lineage | None = None  # set on a revision
     version: str = ""
     schema: int = SCHEMA
     midi: bytes | None = field(default=None, compare=False, repr=False)  # not serialised
@@ -208,10 +230,13 @@ def _grid(value: Any) -> Grid | None:
 
 
 def from_dict(data: dict[str, Any]) -> Composition:
-    """A Composition from its JSON form (raises ValueError on another schema)."""
-    if data.get("schema") != SCHEMA:
-        raise ValueError(f"report.json has schema {data.get('schema')!r}; pictune reads {SCHEMA}")
-    data = dict(data)
+    """A Composition from its JSON form (raises ValueError on a schema it cannot read)."""
+    if data.get("schema") not in READABLE:
+        raise ValueError(
+            f"report.json has schema {data.get('schema')!r}; pictune reads "
+            + " and ".join(str(n) for n in READABLE)
+        )
+    data = {**data, "schema": SCHEMA}
     rounds = tuple(
         Round(
             **{
@@ -231,6 +256,7 @@ def from_dict(data: dict[str, Any]) -> Composition:
     references = tuple(Reference(**r) for r in data.pop("references"))
     refinement = data.pop("refinement")
     offline = data.pop("offline")
+    lineage = data.pop("lineage", None)
     known = {f.name for f in fields(Composition)}
     return Composition(
         rounds=rounds,
@@ -243,6 +269,24 @@ def from_dict(data: dict[str, Any]) -> Composition:
         )
         if refinement
         else None,
-        offline=OfflineDetails(**offline) if offline else None,
+        offline=_offline(offline) if offline else None,
+        lineage=_lineage(lineage) if lineage else None,
         **{k: v for k, v in data.items() if k in known},
+    )
+
+
+def _offline(data: dict[str, Any]) -> OfflineDetails:
+    melody = tuple(tuple(int(v) for v in note) for note in data.get("melody", ()))
+    return OfflineDetails(**{**data, "melody": melody})
+
+
+def _lineage(data: dict[str, Any]) -> Lineage:
+    return Lineage(
+        **{
+            **data,
+            "changes": tuple(data["changes"]),
+            "kept": tuple(data["kept"]),
+            "unused": tuple(data["unused"]),
+            "checks": tuple(RequestCheck(**c) for c in data["checks"]),
+        }
     )

@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,10 +41,11 @@ from pictune.pipeline.choices import (
     Choices,
     with_choices,
 )
-from pictune.pipeline.record import OUTPUT_FILES
+from pictune.pipeline.record import OUTPUT_FILES, Composition
 from pictune.web.jobs import Job, JobStore
 from pictune.web.limits import Admission, BodyLimit, return_memory
 from pictune.web.renders import MAX_ABC_CHARS, render_file, render_tune
+from pictune.web.revisions import RevisionTable, add_revision_routes, lineage_json
 from pictune.web.view import composition_view, slug
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def configured_composer() -> Composer:
 def create_app(settings: ServerSettings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(settings.data_dir / "jobs.sqlite")
+    revisions = RevisionTable(settings.data_dir / "revisions.sqlite")
     pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="pictune-job")
     composer: Composer = settings.composer or configured_composer()
 
@@ -109,6 +111,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         yield
         pool.shutdown(wait=False, cancel_futures=True)
         store.close()
+        revisions.close()
 
     # Swagger UI at /docs from the assets fastapi-offline bundles: the docs work offline.
     app = FastAPIOffline(
@@ -180,17 +183,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     declared: tuple[str, ...] = composer.stages
 
-    def run_job(job: Job) -> None:
+    def run_job(job: Job, work: Callable[[Job], Composition] | None = None) -> None:
         # A failed job keeps the stage it had reached: the page shows where it failed.
         store.update(job.id, status="running", stage="starting")
         try:
-            choices = Choices(**json.loads(job.options))
-            result = with_choices(composer, choices).compose(
-                job_dir(job.id) / job.image,
-                choices.prompt(job.prompt),
-                seed=job.seed,
-                progress=lambda stage: store.add_stage(job.id, stage),
-            )
+            if work is not None:  # a revision (pictune.web.revisions)
+                result = work(job)
+            else:
+                choices = Choices(**json.loads(job.options))
+                result = with_choices(composer, choices).compose(
+                    job_dir(job.id) / job.image,
+                    choices.prompt(job.prompt),
+                    seed=job.seed,
+                    progress=lambda stage: store.add_stage(job.id, stage),
+                )
             result.save(job_dir(job.id))  # the one output step, as for every front end
             if not result.ok:
                 raise PictuneError(result.status)
@@ -340,7 +346,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return job
 
     def describe(job: Job) -> dict[str, Any]:
-        data = job.to_dict()
+        data = {**job.to_dict(), **lineage_json(revisions, job, job_dir(job.id))}
         seen = data["stages"]
         # The stages the composer goes through: those reported so far, then those it
         # declares and has not reached yet.
@@ -465,6 +471,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
             raise HTTPException(409, "the job is still running")
         store.delete(job.id)
         shutil.rmtree(job_dir(job.id), ignore_errors=True)
+
+    def queue(create: Callable[[], Job]) -> Job:
+        if not admission.reserve():
+            raise HTTPException(
+                429, f"{settings.max_queue} jobs are queued or running; try again later"
+            )
+        job: Job = admission.admitted(create)
+        return job
+
+    add_revision_routes(
+        app, store=store, table=revisions, found=found, job_dir=job_dir, queue=queue,
+        start=lambda job, work: pool.submit(run_job, job, work),
+        revise=lambda *args, **options: composer.revise(*args, **options),
+    )  # fmt: skip
 
     @app.get("/", response_class=HTMLResponse)
     async def page() -> str:

@@ -9,6 +9,7 @@ texture of chords, drums), written as readable ABC (`notation`)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,7 @@ class GeneratedPiece:
     form: str
     model_tunes: int
     notes: dict[str, Any] = field(default_factory=dict)  # measured facts, for the motivation
+    line: tuple[Note, ...] = ()  # the whole melody as written (intro shift and coda included)
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,12 @@ def _letters(plan: MusicalPlan) -> list[str]:
     return letters
 
 
-def _tonic_pitch(plan: MusicalPlan) -> int:
+def tonic_pitch(plan: MusicalPlan) -> int:
     """The melody's home tonic: the one a little under the plan's centre, so the tune has a
-    fourth below it and an octave or more above."""
+    fourth below it and an octave or more above. A plan that pins it (a revision keeping the
+    tune's register) gives it."""
+    if plan.melody_tonic:
+        return plan.melody_tonic
     pc = tonic_pc(plan.tonic)
     low, high = MELODY_RANGES.get(plan.melody_program, (55, 88))
     options = [p for p in range(48, 90) if p % 12 == pc]
@@ -166,8 +171,18 @@ def _tonic_pitch(plan: MusicalPlan) -> int:
     return min(fitting, key=lambda p: (abs(p - (plan.melody_centre - 4)), p))
 
 
-def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) -> GeneratedPiece:
-    """A piece for `plan`; the same plan (picture) and seed always give the same piece."""
+def compose_piece(
+    plan: MusicalPlan,
+    model: MelodyModel,
+    seed: int,
+    title: str,
+    kept: Sequence[Note] | None = None,
+) -> GeneratedPiece:
+    """A piece for `plan`; the same plan (picture) and seed always give the same piece.
+
+    `kept` (a revision's): the melody as it stands, already in the plan's key and register;
+    it is used note for note and only the harmony and arrangement are written around it
+    (the harmony draws first from the seed, so the same seed gives the same chords)."""
     rng = random.Random(f"{seed}:{plan.fingerprint}")
     bar = BAR_SIXTEENTHS.get(plan.meter, 16)
     beat = BEAT_SIXTEENTHS.get(plan.meter, 4)
@@ -184,7 +199,7 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
         plan.cadence_colour == "deceptive",
         rng,
     )
-    tonic = _tonic_pitch(plan)
+    tonic = tonic_pitch(plan)
     top = MELODY_RANGES.get(plan.melody_program, (55, 88))[1]
     low, high = tonic - 5, min(top, tonic + 11 + 2 * (plan.melody_span - 5))
     intro = intro_harmony(home, plan.mode, bar) if plan.intro else []
@@ -199,16 +214,21 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
     # the tune can keep clear of parallel fifths and octaves with the bass.
     bass, chords = accompany(texture, bars, bar, beat, low, low - 3)
     attacks = {e.start - shift: e.pitches[0] for e in bass if e.pitches}
-    shapes = list(CONTOURS)
-    rng.shuffle(shapes)
-    writer = MelodyWriter(
-        harmony, model, rng, bar, beat, low, high, tonic, plan.notes_per_beat, shapes,
-        attacks.get, bool(coda),
-    )  # fmt: skip
-    notes = writer.write()
-    melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
-    if coda:
-        melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high, rng))
+    if kept is not None:
+        melody = list(kept)
+        notes = [Note(n.start - shift, n.length, n.pitch, n.on_beat) for n in melody]
+        notes = [n for n in notes if 0 <= n.start < len(harmony.bars) * bar]
+    else:
+        shapes = list(CONTOURS)
+        rng.shuffle(shapes)
+        writer = MelodyWriter(
+            harmony, model, rng, bar, beat, low, high, tonic, plan.notes_per_beat, shapes,
+            attacks.get, bool(coda),
+        )  # fmt: skip
+        notes = writer.write()
+        melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
+        if coda:
+            melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high, rng))
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
     phrases = harmony.phrases
     facts = _facts(plan, melody, bass, harmony, len(intro), len(coda), texture, bar, beat)
@@ -223,6 +243,7 @@ def compose_piece(plan: MusicalPlan, model: MelodyModel, seed: int, title: str) 
         "".join(letters),
         model.tunes,
         facts,
+        tuple(melody),
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
 from pictune.models.offline.analysis import ImageAnalysis
@@ -115,9 +115,19 @@ class MusicalPlan:
     ending: bool = False
     fingerprint: int = 0  # of the picture: mixed into the seed, breaks ties in the mapping
     unused_words: tuple[str, ...] = ()
+    melody_tonic: int = 0  # the tune's home tonic as a MIDI pitch; 0: from centre and range
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MusicalPlan:
+        """The plan a record's `to_dict` wrote (fields it lacks take their defaults)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["unused_words"] = tuple(values.get("unused_words", ()))
+        values["overrides"] = dict(values.get("overrides", {}))
+        return cls(**values)
 
     @property
     def key_abc(self) -> str:

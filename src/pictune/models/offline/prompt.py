@@ -127,6 +127,34 @@ def _without(program: int) -> Callable[[MusicalPlan], Changes]:
     return change
 
 
+# Accompaniment textures from the sparsest to the busiest ("busier", "simpler" move along it).
+BUSYNESS = ("pad", "hymn", "arpeggio", "strummed")
+DYNAMIC_STEPS = ("p", "mp", "mf", "f")
+
+
+def _tempo_by(factor: float) -> Callable[[MusicalPlan], Changes]:
+    """A tempo relative to the plan's: 'slower' is a fifth slower, 'faster' a quarter faster."""
+    return lambda plan: {"tempo_qpm": max(30, min(240, round(plan.tempo_qpm * factor)))}
+
+
+def _dynamic_by(step: int) -> Callable[[MusicalPlan], Changes]:
+    def change(plan: MusicalPlan) -> Changes:
+        at = DYNAMIC_STEPS.index(plan.dynamic) if plan.dynamic in DYNAMIC_STEPS else 2
+        return {"dynamic": DYNAMIC_STEPS[max(0, min(len(DYNAMIC_STEPS) - 1, at + step))]}
+
+    return change
+
+
+def _busier_by(step: int) -> Callable[[MusicalPlan], Changes]:
+    """The next texture along BUSYNESS (a waltz or march accompaniment counts as 'hymn')."""
+
+    def change(plan: MusicalPlan) -> Changes:
+        at = BUSYNESS.index(plan.texture) if plan.texture in BUSYNESS else 1
+        return {"texture": BUSYNESS[max(0, min(len(BUSYNESS) - 1, at + step))]}
+
+    return change
+
+
 BASS_CAPABLE = {0, 6, 19, 21, 24, 32, 42, 43, 46, 48, 52, 57, 58, 70}
 CALM = _mood(66, "p", "pad", False, True)
 DREAMY = _mood(72, "p", "arpeggio", False, True)
@@ -148,6 +176,31 @@ VOCABULARY: dict[str, Word] = {
     "quick": Word("tempo", "144 a minute", _tempo(144), _not_faster_than(100)),
     "lively": Word("tempo", "132 a minute", _tempo(132), _not_faster_than(100)),
     "presto": Word("tempo", "176 a minute", _tempo(176), _not_faster_than(120)),
+    # comparatives: relative to the plan (what a revision asks: "slower", "louder")
+    **{
+        w: Word("tempo", "a fifth slower", _tempo_by(0.8), _tempo_by(1.0))
+        for w in ("slower", "slowly")
+    },
+    **{
+        w: Word("tempo", "a quarter faster", _tempo_by(1.25), _tempo_by(1.0))
+        for w in ("faster", "quicker", "quickly")
+    },
+    **{
+        w: Word("dynamics", "one dynamic level louder", _dynamic_by(1))
+        for w in ("louder", "loudly", "stronger")
+    },
+    **{
+        w: Word("dynamics", "one dynamic level softer", _dynamic_by(-1))
+        for w in ("quieter", "quietly", "softer", "softly")
+    },
+    **{
+        w: Word("texture", "a busier accompaniment", _busier_by(1))
+        for w in ("busier", "busy", "fuller", "richer")
+    },
+    **{
+        w: Word("texture", "a sparser accompaniment", _busier_by(-1))
+        for w in ("simpler", "sparser", "plainer", "thinner")
+    },
     # dances and forms of accompaniment
     "waltz": Word(
         "meter", "3/4 with a waltz accompaniment", _meter("3/4", "waltz"), _not_meter("3/4")
@@ -301,6 +354,17 @@ STOPWORDS = set(
         "write",
         "compose",
         "written",
+        "accompaniment",
+        "accompany",
+        "chords",
+        "give",
+        "keep",
+        "same",
+        "change",
+        "now",
+        "again",
+        "instead",
+        "same",
     ]
 )
 NEGATORS = {"not", "no", "without", "never", "isn't", "don't", "nor", "avoid", "neither", "non"}
