@@ -314,3 +314,24 @@ def test_a_new_seed_draws_a_new_melody_and_keeps_the_rest(composer, parent):
     assert "new melody drawn from seed 7" in revised.motivation
     header = lambda abc: [ln for ln in abc.splitlines() if ln[:2] in ("K:", "M:", "V:")]  # noqa: E731
     assert header(revised.abc) == header(record.abc)
+
+
+def test_a_piece_composed_from_a_relative_path_revises_from_anywhere(
+    composer, tmp_path, monkeypatch, caplog
+):
+    """The record keeps the picture's absolute path, so a revision run from another working
+    directory still finds it (and draws its heat-map)."""
+    (tmp_path / "pics").mkdir()
+    Image.open(EXAMPLE).save(tmp_path / "pics" / "p.png")
+    monkeypatch.chdir(tmp_path)
+    record = composer.compose(Path("pics/p.png"), seed=3)
+    assert Path(record.image).is_absolute()
+    record.save(tmp_path / "piece")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with caplog.at_level("WARNING"):
+        revised = composer.revise(tmp_path / "piece", "slower")
+        revised.save(tmp_path / "piece.r1")
+    assert "no heat-map drawn" not in caplog.text
+    assert (tmp_path / "piece.r1" / "heatmap.png").is_file()

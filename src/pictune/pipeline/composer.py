@@ -189,7 +189,7 @@ class VlmComposer:
         return Composition(
             status=status, abc=best.abc if best else None,
             motivation=best.motivation if best else "",
-            description=description, image=str(image_path), prompt=prompt,
+            description=description, image=str(Path(image_path).resolve()), prompt=prompt,
             backend=self.backend_id, seed=seed, references=tuple(references), rounds=rounds,
             chosen_round=chosen, title=_title(best.abc if best else None),
             heatmap=rounds[0].attention if rounds else None,

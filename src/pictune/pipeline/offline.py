@@ -182,7 +182,7 @@ class OfflineComposer:
         lap("explain")
         return Composition(
             status="ok", abc=best.tune.abc, motivation=text, description=query,
-            image=str(image), prompt=prompt, backend=self.backend_id, seed=seed,
+            image=str(Path(image).resolve()), prompt=prompt, backend=self.backend_id, seed=seed,
             references=tuple(
                 Reference(h.record.id, h.record.caption, h.score,
                           {k: list(v) for k, v in h.matches.items()},
