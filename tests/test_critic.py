@@ -88,6 +88,16 @@ def test_phrase_ending_on_the_dominant_passes():
     assert "cadence.phrase-end" not in rules(tune(PHRASES.format(bar4="G2 D2", bar5="E D C D")))
 
 
+def test_phrases_are_counted_from_where_the_tune_begins_after_an_introduction():
+    # Two bars of rest (an introduction for the accompaniment alone): the first phrase ends
+    # in bar 6, whose last note F is outside I and V; bar 4 (mid-phrase) is not judged.
+    body = "z4|z4|C D E F|G A G D|E D E F|G2 F2|E D C D|E F G A|G F E D|C4|]"
+    [found] = findings(tune(body), "cadence.phrase-end")
+    assert found.bar == 6
+    passing = body.replace("G2 F2", "G2 D2")
+    assert "cadence.phrase-end" not in rules(tune(passing))
+
+
 def test_phrase_stopping_on_an_unresolved_leading_tone_is_found():
     assert "cadence.leading-tone" in rules(tune(PHRASES.format(bar4="G2 B,2", bar5="E D C D")))
     assert "cadence.leading-tone" not in rules(tune(PHRASES.format(bar4="G2 B,2", bar5="C D C D")))
