@@ -229,6 +229,14 @@ def test_short_notes_never_beamed_are_noted():
     assert "notation.unbeamed" not in rules(tune("AB cd ef ga|b8|]", unit="1/8"))
 
 
+def test_short_notes_with_no_neighbour_to_beam_with_are_not_called_unbeamed():
+    # 6/8 quarter-eighth and eighth-quarter: each eighth is alone in its beat.
+    jig = tune("d2f a2f|B2d f2g|e2a c2e|d6|]", meter="6/8", unit="1/8")
+    assert "notation.unbeamed" not in rules(jig)
+    apart = tune("d f a d f a|B d f B d f|e a c e a c|d6|]", meter="6/8", unit="1/8")
+    assert "notation.unbeamed" in rules(apart)
+
+
 # -- repetition --------------------------------------------------------------------------------
 
 
