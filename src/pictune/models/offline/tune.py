@@ -110,6 +110,10 @@ class MelodyWriter:
         # and neighbour notes as often as this piece likes them.
         self.figures = (1.0, rng.uniform(0.1, 0.8), rng.uniform(0.05, 0.4))
         self._salt = rng.getrandbits(32)
+        # Where in its range the piece likes to sing (a little lower or higher), and how
+        # closely its notes on the beats follow the contour (a looser tune leaps more).
+        self.tessitura = rng.uniform(-0.12, 0.12)
+        self.looseness = rng.uniform(3.0, 5.0)
         self._sources: dict[int, int] = {}  # bar → the earlier bar it copies
         self._upcoming: tuple[int, int] | None = None  # a returning phrase's first notes
         home = harmony.phrases[0] if harmony.phrases else None
@@ -189,7 +193,7 @@ class MelodyWriter:
         weights = []
         bass = self.bass_at(time)
         for p in tones:
-            w = math.exp(-abs(p - target) / 3.0)
+            w = math.exp(-abs(p - target) / self.looseness)
             if previous is not None:
                 leap = abs(p - previous)
                 w *= 1.6 if 1 <= leap <= 4 else 1.0 if leap <= 7 else 0.15 if leap <= 12 else 0.0
@@ -231,8 +235,8 @@ class MelodyWriter:
     def _target(self, phrase: Phrase, phrase_index: int, onset: int) -> float:
         x = (onset - phrase.first_bar * self.bar) / (phrase.bars * self.bar)
         shape = CONTOURS[self.contours[phrase_index % len(self.contours)]]
-        lift = 0.1 if phrase.letter[0] != "A" else 0.0
-        return self.low + (self.high - self.low) * min(0.95, shape(x) + lift)
+        lift = (0.1 if phrase.letter[0] != "A" else 0.0) + self.tessitura
+        return self.low + (self.high - self.low) * max(0.05, min(0.95, shape(x) + lift))
 
     def write(self) -> list[Note]:
         """Every note of the tune, phrase after phrase."""
@@ -240,6 +244,7 @@ class MelodyWriter:
         self._skeletons: dict[int, list[int]] = {}  # -1 marks a note between the beats
         remembered: dict[str, Phrase] = {}
         cadences: set[tuple[tuple[tuple[int, int], ...], tuple[int, ...]]] = set()
+        order: dict[str, int] = {}  # phrase letter → the index of its latest statement
         previous: int | None = None
         last = len(self.harmony.phrases) - 1
         for index, phrase in enumerate(self.harmony.phrases):
@@ -265,7 +270,10 @@ class MelodyWriter:
                     if copy_from is not None and attempt == 0:
                         self._rhythms[number] = list(self._rhythms[copy_from])
                         pitches = list(self._skeletons[copy_from])
-                        self._sources[number] = self._sources.get(copy_from, copy_from)
+                        if index == order[phrase.letter[0]] + 1:  # an immediate repeat
+                            self._sources[number] = self._sources.get(copy_from, copy_from)
+                        # A later return keeps the rhythm and the notes on the beats, and
+                        # draws its own figuration between them (a varied reprise).
                     else:
                         pitches = self._bar_skeleton(
                             index, phrase, number, offset, cadence_bar, index == last, previous
@@ -280,6 +288,7 @@ class MelodyWriter:
                 on_beat = [p for p in pitches if p >= 0]
                 previous = on_beat[-1] if on_beat else previous
             remembered.setdefault(phrase.letter[0], phrase)
+            order[phrase.letter[0]] = index
         return self._fill()
 
     def _returning_opening(
