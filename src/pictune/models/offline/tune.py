@@ -413,20 +413,23 @@ class MelodyWriter:
 
     def _lead_on(self, current: int, planned: int, chord: Chord) -> int:
         """The last note of a phrase, between the beats: the planned step when it belongs to
-        the home tonic or dominant chord, else the nearest such note a step or third away
-        (a chord tone of the cadence chord first), so the phrase never stops on a passing
-        note."""
+        the home tonic or dominant chord, else the nearest such note up to a fourth away
+        (a chord tone of the cadence chord first; the same note again only when no other
+        fits), so the phrase never stops on a passing note."""
         if planned % 12 in self.home_pcs:
             return planned
         pcs = set(scale_for(chord))
         near = [
             p
-            for p in range(max(self.low, current - 4), min(self.high, current + 4) + 1)
-            if p % 12 in self.home_pcs and p % 12 in pcs and p != current
+            for p in range(max(self.low, current - 5), min(self.high, current + 5) + 1)
+            if p % 12 in self.home_pcs and p % 12 in pcs
         ]
         if not near:
             return planned
-        return min(near, key=lambda p: (p % 12 not in chord.tones, abs(p - planned), p))
+        # Moving on is better than striking the note again, which is the last resort.
+        return min(
+            near, key=lambda p: (p == current, p % 12 not in chord.tones, abs(p - planned), p)
+        )
 
     def _between(
         self, current: int, target: int, left: int, chord: Chord, figure: str = "passing"
