@@ -210,3 +210,14 @@ def offline(index, **settings):
 def chosen(report: dict) -> dict:
     """The chosen round of a report.json."""
     return report["rounds"][report["chosen_round"]]
+
+
+@pytest.fixture(autouse=True)
+def keyword_moods(monkeypatch):
+    """Prompts are read with the keyword table unless a test says otherwise: the real
+    sentence model takes seconds to load, and would make which words count as unused depend
+    on what is installed. tests/test_moods.py drives the sentence path with its own
+    embedder."""
+    from pictune.models.offline import moods
+
+    monkeypatch.setattr(moods, "sentence_installed", lambda: False)

@@ -88,6 +88,16 @@ def test_phrase_ending_on_the_dominant_passes():
     assert "cadence.phrase-end" not in rules(tune(PHRASES.format(bar4="G2 D2", bar5="E D C D")))
 
 
+def test_phrases_are_counted_from_where_the_tune_begins_after_an_introduction():
+    # Two bars of rest (an introduction for the accompaniment alone): the first phrase ends
+    # in bar 6, whose last note F is outside I and V; bar 4 (mid-phrase) is not judged.
+    body = "z4|z4|C D E F|G A G D|E D E F|G2 F2|E D C D|E F G A|G F E D|C4|]"
+    [found] = findings(tune(body), "cadence.phrase-end")
+    assert found.bar == 6
+    passing = body.replace("G2 F2", "G2 D2")
+    assert "cadence.phrase-end" not in rules(tune(passing))
+
+
 def test_phrase_stopping_on_an_unresolved_leading_tone_is_found():
     assert "cadence.leading-tone" in rules(tune(PHRASES.format(bar4="G2 B,2", bar5="E D C D")))
     assert "cadence.leading-tone" not in rules(tune(PHRASES.format(bar4="G2 B,2", bar5="C D C D")))
@@ -217,6 +227,14 @@ def test_backquotes_keep_a_beam():
 def test_short_notes_never_beamed_are_noted():
     assert "notation.unbeamed" in rules(tune("A B c d e f g a|b8|]", unit="1/8"))
     assert "notation.unbeamed" not in rules(tune("AB cd ef ga|b8|]", unit="1/8"))
+
+
+def test_short_notes_with_no_neighbour_to_beam_with_are_not_called_unbeamed():
+    # 6/8 quarter-eighth and eighth-quarter: each eighth is alone in its beat.
+    jig = tune("d2f a2f|B2d f2g|e2a c2e|d6|]", meter="6/8", unit="1/8")
+    assert "notation.unbeamed" not in rules(jig)
+    apart = tune("d f a d f a|B d f B d f|e a c e a c|d6|]", meter="6/8", unit="1/8")
+    assert "notation.unbeamed" in rules(apart)
 
 
 # -- repetition --------------------------------------------------------------------------------

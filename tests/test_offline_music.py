@@ -150,3 +150,30 @@ def test_no_instrument_takes_it_out_of_every_part():
     without = apply_prompt(piano, "no piano")
     assert 0 not in (without.melody_program, without.accompaniment_program, without.bass_program)
     assert apply_prompt(without, "no piano").unused_words[-1] == "no piano (already so)"
+
+
+SETTINGS_TO_TRY = (
+    ("4/4", "hymn"),
+    ("3/4", "waltz"),
+    ("6/8", "march"),
+    ("6/8", "strummed"),
+    ("6/8", "arpeggio"),
+    ("4/4", "pad"),
+)
+
+
+def test_phrases_end_on_the_home_chords_and_short_notes_are_beamed():
+    # Across meters and textures: the last note of every phrase belongs to the home tonic or
+    # dominant chord (never a passing note), and no voice leaves its short notes unbeamed.
+    from pictune.music.critic import review_abc
+
+    found = []
+    for colour in ((250, 190, 70), (40, 60, 120), (120, 200, 140)):
+        for meter, texture in SETTINGS_TO_TRY:
+            plan = replace(plan_for(colour), meter=meter, texture=texture, intro=False)
+            for seed in (1, 2):
+                abc = compose_piece(plan, MelodyModel(), seed, "Test").abc
+                rules = {f.rule for f in review_abc(abc).findings}
+                found += [(colour, meter, texture, seed, rule) for rule in sorted(rules)
+                          if rule in ("cadence.phrase-end", "notation.unbeamed")]  # fmt: skip
+    assert found == []

@@ -24,6 +24,7 @@ from pictune.explain.consistency import Claim
 from pictune.explain.heatmap import overlay
 from pictune.explain.marks import claim_spans, marked_motivation
 from pictune.explain.summary import key_name, tempo_text, tune_facts
+from pictune.models.offline.counter import counter_program
 from tests.conftest import offline
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
@@ -182,7 +183,10 @@ def test_tune_facts_come_from_the_header_and_the_midi(run_folder):
     assert facts.bars == plan["bars"]
     assert facts.seconds == pytest.approx(plan["bars"] * 4 * 60 / plan["tempo_qpm"], rel=0.1)
     programs = {plan[k] for k in ("melody_program", "accompaniment_program", "bass_program")}
-    assert len(facts.instruments) == len(programs) + plan["percussion"]  # tune, chords, bass
+    if plan["countermelody"]:
+        programs.add(counter_program(plan["melody_program"]))
+    # tune, chords, bass (and a countermelody, drums)
+    assert len(facts.instruments) == len(programs) + plan["percussion"]
     assert facts.length().startswith(f"{plan['bars']} bars · ")
 
 

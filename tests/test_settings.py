@@ -79,6 +79,7 @@ def test_every_setting_can_be_set_in_every_layer(layers, monkeypatch, name):
         "k": 3, "rounds": 2, "bars": 24, "max_attempts": 4, "example_bars": 8,
         "consistency_feedback": False, "max_calls": 7, "max_seconds": 30.0,
         "temperature": 0.2, "max_tokens": 512, "constrained": "off", "server": "vllm",
+            "moods": "keywords",
     }[name]  # fmt: skip
     extra = {} if name in ("backend", "model") else {"backend": "offline"}
     if name == "backend":

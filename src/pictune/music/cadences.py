@@ -127,7 +127,9 @@ def _pitch_classes(analysis: Analysis, start: int, end: int) -> set[int]:
 
 
 def _phrase_ends(analysis: Analysis) -> list[Finding]:
-    """The last melody note of each 4-bar phrase (not the last one) sits in I or V."""
+    """The last melody note of each 4-bar phrase (not the last one) sits in I or V. Phrases
+    are counted from the bar where the tune begins, so an introduction in which the melody
+    rests (accompaniment alone) does not shift them."""
     grid, melody, key = analysis.grid, analysis.melody, analysis.key
     if grid.size < 2 * PHRASE_BARS or not melody.size:
         return []
@@ -135,9 +137,11 @@ def _phrase_ends(analysis: Analysis) -> list[Finding]:
     allowed = key.tonic_triad | key.dominant_triad
     bar_of_note = grid.bar_of(melody.time)
     last_bar = int(grid.number[-1])
+    before = max(0, int(grid.number[int(bar_of_note.min())]) - 1)  # bars of introduction
     for index in range(grid.size):
         number = int(grid.number[index])
-        if number <= 0 or number % PHRASE_BARS or number >= last_bar:
+        counted = number - before
+        if counted <= 0 or counted % PHRASE_BARS or number >= last_bar:
             continue
         notes = np.flatnonzero(bar_of_note == index)
         if notes.size == 0:

@@ -126,16 +126,30 @@ def _hidden_beat(positions: list[int], end: int, meter: Meter) -> int:
     return 0
 
 
+def _beat_of(timeline: Timeline, note: WrittenNote) -> tuple[str, int, int]:
+    """(voice, bar, beat) of a written note; the whole bar when the bar has no meter."""
+    bar = timeline.bars[note.bar]
+    beat = bar.meter.beat_ticks if bar.meter is not None else 0
+    return note.voice, note.bar, (note.onset - bar.downbeat) // beat if beat else 0
+
+
 def _unbeamed(
     timeline: Timeline, groups: dict[int, list[WrittenNote]], labels: dict[str, str]
 ) -> list[Finding]:
-    """One finding per voice whose short notes mostly stand alone."""
+    """One finding per voice whose short notes mostly stand alone. Only notes that could
+    share a beam count: a short note with another short note in the same beat. An eighth
+    after a quarter in 6/8, or after a dotted quarter, has no neighbour to beam with."""
     found: list[Finding] = []
     lone: dict[str, list[WrittenNote]] = defaultdict(list)
     short: dict[str, int] = defaultdict(int)
+    per_beat: dict[tuple[str, int, int], int] = defaultdict(int)
     for notes in groups.values():
-        short[notes[0].voice] += len(notes)
-        if len(notes) == 1:
+        for note in notes:
+            per_beat[_beat_of(timeline, note)] += 1
+    for notes in groups.values():
+        beamable = [n for n in notes if per_beat[_beat_of(timeline, n)] > 1]
+        short[notes[0].voice] += len(beamable)
+        if len(notes) == 1 and beamable:
             lone[notes[0].voice].append(notes[0])
     for voice, alone in lone.items():
         share = len(alone) / short[voice]

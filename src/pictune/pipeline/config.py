@@ -30,6 +30,7 @@ else:  # pragma: no cover - Python 3.10
 
 BACKENDS = ("offline", "transformers", "openai")
 CONSTRAINED = ("auto", "on", "off")
+MOODS = ("auto", "sentence", "keywords")
 SERVERS = ("auto", "vllm", "llamacpp", "ollama", "openai")
 OFFLINE_REFERENCES = 5  # the offline composer learns phrase shapes from its references
 VLM_REFERENCES = 1  # the paper: the top hit of each query
@@ -64,6 +65,7 @@ class Settings:
     max_tokens: int = 2048
     constrained: str = "auto"  # ABC reply grammar while composing: auto (if installed), on, off
     server: str = "auto"  # what serves the openai backend: vllm, llamacpp, ollama, openai, auto
+    moods: str = "auto"  # offline prompts' free text: sentence embedder (auto: if installed)
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -80,7 +82,11 @@ class Settings:
                 )
         if self.backend not in BACKENDS:
             raise InputError(f"unknown backend {self.backend!r}; use {', '.join(BACKENDS)}")
-        for name, allowed in (("constrained", CONSTRAINED), ("server", SERVERS)):
+        for name, allowed in (
+            ("constrained", CONSTRAINED),
+            ("server", SERVERS),
+            ("moods", MOODS),
+        ):
             if getattr(self, name) not in allowed:
                 raise InputError(
                     f"unknown {name} {getattr(self, name)!r}; use {', '.join(allowed)}"

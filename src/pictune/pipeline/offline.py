@@ -33,6 +33,7 @@ from pictune.models.offline.composer import (
 )
 from pictune.models.offline.explanation import heat_grid, motivation
 from pictune.models.offline.melody import MelodyModel
+from pictune.models.offline.moods import MoodReader, MoodReading, load_mood_reader
 from pictune.models.offline.plan import MusicalPlan, plan_from_analysis
 from pictune.models.offline.revise import revise_plan
 from pictune.music.novelty import COPY_RUN, Line
@@ -92,6 +93,16 @@ class OfflineComposer:
         self.settings, self.index = settings, index
         self.embedder = load_embedder(settings.embedder or index.embedder_id)
         self._models: ModelCache = {}
+        self._moods: MoodReader | None = None
+        self._moods_loaded = False
+
+    def _read_mood(self, text: str) -> MoodReading | None:
+        """Free prompt text on the mood axes (the `moods` setting); the sentence embedder is
+        loaded on the first prompt with words outside the vocabulary, and only then."""
+        if not self._moods_loaded:
+            self._moods = load_mood_reader(self.settings.moods, self.embedder)
+            self._moods_loaded = True
+        return self._moods.read(text) if self._moods else None
 
     def compose(
         self,
@@ -119,7 +130,7 @@ class OfflineComposer:
         say("analyse")
         picture = load_image(image)
         analysis = analyse(picture)
-        plan = plan_from_analysis(analysis, prompt, settings.bars)
+        plan = plan_from_analysis(analysis, prompt, settings.bars, self._read_mood)
         lap("analyse")
         say("retrieve")
         query = plan.description()

@@ -128,10 +128,10 @@ def accompany(
             for k, at in enumerate(beats):
                 position = (at % bar) // beat
                 strong = position == 0 or (bar // beat == 4 and position == 2)
-                if beat == 6:  # compound time: bass on the beat, chord on its last eighth
-                    bass.append(Event(at, 4, (pitch,)))
-                    bass.append(Event(at + 4, 2, ()))
-                    chords.append(Event(at, 4, ()))
+                if beat == 6:  # compound time: the bass holds the beat, two beamed chords
+                    bass.append(Event(at, 6, (pitch,)))
+                    chords.append(Event(at, 2, ()))
+                    chords.append(Event(at + 2, 2, voicing))
                     chords.append(Event(at + 4, 2, voicing))
                 elif k == 0 or strong:
                     fifth = _bass_pitch(chord.tones[2], pitch, BASS_LOW, bass_high)
@@ -148,8 +148,10 @@ def accompany(
                 chords.append(Event(at, 2, (voicing[order[k % len(order)]],)))
         elif texture == "strummed":
             for at in beats:
-                if beat == 6:
+                if beat == 6 and at % bar == 0:  # a jig strum: long-short, then three
                     chords.extend([Event(at, 4, voicing), Event(at + 4, 2, voicing)])
+                elif beat == 6:
+                    chords.extend(Event(at + k, 2, voicing) for k in (0, 2, 4))
                 elif (at % bar) == 0 or beat != 4:
                     chords.append(Event(at, beat, voicing))
                 else:

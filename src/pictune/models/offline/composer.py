@@ -25,6 +25,7 @@ from pictune.models.offline.arrangement import (
     accompany,
     drums,
 )
+from pictune.models.offline.counter import counter_program, countermelody
 from pictune.models.offline.harmony import (
     Harmony,
     Slot,
@@ -230,11 +231,14 @@ def compose_piece(
         if coda:
             melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high, rng))
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
+    counter = (
+        countermelody(bars, melody, bass, bar, beat, rng, len(intro)) if plan.countermelody else []
+    )
     phrases = harmony.phrases
     facts = _facts(plan, melody, bass, harmony, len(intro), len(coda), texture, bar, beat)
-    abc = write_abc(
-        plan, title, bars, melody, bass, chords, percussion, phrases, len(intro), bar, beat
-    )
+    facts["countermelody"] = bool(counter)
+    parts = Parts(melody, bass, chords, percussion, counter)
+    abc = write_abc(plan, title, bars, parts, phrases, len(intro), bar, beat)
     key = Key(plan.tonic, plan.mode)
     return GeneratedPiece(
         abc,
@@ -261,10 +265,28 @@ def _coda_melody(
         # Not the approach chord's root: over the bass's root falling to the tonic, that
         # would be parallel octaves.
         tones = [p for p in range(low, high + 1) if p % 12 in slot.chord.tones[1:]]
+        tones = [p for p in tones if -5 <= p - tonic <= 7] or tones  # no leap over a fifth
         near = sorted(tones, key=lambda p: (abs(p - (tonic + 3)), p))[:3]
-        halves = slot.length % 2 == 0 and slot.length >= 8 and rng.random() < 0.5
-        lengths = [slot.length // 2] * 2 if halves else [slot.length]
-        pitches = sorted(rng.sample(near, len(lengths)), reverse=True)
+        shape = rng.choices(("held", "two", "figure"), (1, 2, 2))[0]
+        if shape == "figure" and slot.length >= 6 and slot.length % 2 == 0:
+            # A figure on the approach chord's tones (root included, but not on the beat),
+            # closing on the one nearest the tonic: sol-ti-re | do, la-fa-la | do …
+            lengths = [slot.length - 4, 2, 2]
+            pool = [p for p in range(low, high + 1) if p % 12 in slot.chord.tones]
+            pool = [p for p in pool if abs(p - tonic) <= 9 and p != tonic]
+            closing = min(pool, key=lambda p: (abs(p - tonic), p))
+            opening = rng.choice(near)
+            middle = [p for p in pool if p not in (opening, closing)]
+            inner = (
+                min(middle, key=lambda p: abs(p - (opening + closing) / 2)) if middle else opening
+            )
+            pitches = [opening, inner, closing]
+            if closing == opening or max(abs(inner - opening), abs(closing - inner)) > 5:
+                lengths, pitches = [slot.length], [opening]  # no figure that leaps
+        else:
+            halves = slot.length % 2 == 0 and slot.length >= 8 and shape == "two"
+            lengths = [slot.length // 2] * 2 if halves else [slot.length]
+            pitches = sorted(rng.sample(near, len(lengths)), reverse=True)
         at = start
         for length, pitch in zip(lengths, pitches, strict=True):
             notes.append(Note(at, length, pitch, True))
@@ -338,23 +360,33 @@ def _tempo_field(plan: MusicalPlan, qpm: int | None = None) -> str:
     return f"Q:1/4={qpm}"
 
 
+@dataclass(frozen=True)
+class Parts:
+    """Every voice of a piece: the tune, the bass, the chords, drums and a countermelody
+    (the last two empty when the plan has none)."""
+
+    melody: list[Note]
+    bass: list[Event]
+    chords: list[Event]
+    percussion: list[Event]
+    counter: list[Event]
+
+
 def write_abc(
     plan: MusicalPlan,
     title: str,
     bars: list[list[Slot]],
-    melody: list[Note],
-    bass: list[Event],
-    chords: list[Event],
-    percussion: list[Event],
+    parts: Parts,
     phrases: list[Any],
     intro: int,
     bar: int,
     beat: int,
 ) -> str:
-    """The piece as ABC: melody with chord symbols and dynamics, chords, bass, drums."""
+    """The piece as ABC: melody with chord symbols and dynamics, the countermelody, chords,
+    bass, drums."""
+    melody, bass, chords, percussion = parts.melody, parts.bass, parts.chords, parts.percussion
     key = Key(plan.tonic, plan.mode)
     region_at = _spelling(bars, bar)
-    total = len(bars) * bar
     level = DYNAMICS.index(plan.dynamic) if plan.dynamic in DYNAMICS else 2
     # The melody: rests through the intro, chord symbols at each chord, dynamics per phrase.
     events = [Event(0, intro * bar, ())] if intro else []
@@ -378,15 +410,29 @@ def write_abc(
                 f"[{_tempo_field(plan, round(plan.tempo_qpm * factor))}]" + melody_bars[-back]
             )
     soft = DYNAMICS[max(0, level - 1)]
-    voices = [("1", melody_bars)]
-    chord_marks = {0: [f"!{soft}!"]}
-    chord_bars = voice_bars(chords, bar, beat, VoiceText(key, region_at, chord_marks))
-    bass_bars = voice_bars(bass, bar, beat, VoiceText(key, region_at, {0: [f"!{soft}!"]}))
-    voices += [("2", chord_bars), ("3", bass_bars)]
-    chord_mean = sum(p for e in chords for p in e.pitches) / max(
-        1, sum(len(e.pitches) for e in chords)
-    )
-    chord_clef = "treble" if chord_mean >= 60 else "bass"
+    names = iter(str(n) for n in range(1, 7))
+    voices = [(next(names), melody_bars)]
+    header_voices = [
+        f'V:1 name="{_instrument(plan.melody_program)}" clef=treble',
+        f"%%MIDI program {plan.melody_program}",
+        "%%MIDI gchordoff",  # the chord symbols are for reading; the other voices play them
+    ]
+    for events, program in (
+        (parts.counter, counter_program(plan.melody_program)),
+        (chords, plan.accompaniment_program),
+        (bass, plan.bass_program),
+    ):
+        if not events:
+            continue
+        name = next(names)
+        first = next(e.start for e in events if e.pitches)  # the dynamic on the first note
+        text = VoiceText(key, region_at, {first: [f"!{soft}!"]})
+        voices.append((name, voice_bars(events, bar, beat, text)))
+        clef = "bass" if events is bass else _clef(events)
+        header_voices += [
+            f'V:{name} name="{_instrument(program)}" clef={clef}',
+            f"%%MIDI program {program}",
+        ]
     header = [
         "X:1",
         f"T:{title}",
@@ -394,32 +440,41 @@ def write_abc(
         f"M:{plan.meter}",
         "L:1/8",
         _tempo_field(plan),
-        "%%score 1 2 3" + (" 4" if percussion else ""),
+        "%%score " + " ".join(str(n) for n in range(1, len(voices) + 1 + bool(percussion))),
         f"K:{key.tonic}{'m' if plan.mode == 'minor' else ''}",
-        f'V:1 name="{_instrument(plan.melody_program)}" clef=treble',
-        f"%%MIDI program {plan.melody_program}",
-        "%%MIDI gchordoff",  # the chord symbols are for reading; the other voices play them
-        f'V:2 name="{_instrument(plan.accompaniment_program)}" clef={chord_clef}',
-        f"%%MIDI program {plan.accompaniment_program}",
-        f'V:3 name="{_instrument(plan.bass_program)}" clef=bass',
-        f"%%MIDI program {plan.bass_program}",
+        *header_voices,
     ]
     if percussion:
         # Drums are written on the percussion staff's lines (bass drum F, snare c, hi-hat g,
         # in C so no key signature alters them) and mapped to their General MIDI keys.
-        header += ['V:4 name="Drums" clef=perc', "%%MIDI channel 10"]
+        drum_name = next(names)
+        header += [f'V:{drum_name} name="Drums" clef=perc', "%%MIDI channel 10"]
         header += [f"%%MIDI drummap {name} {key_}" for name, key_ in DRUM_STAFF]
         plain = Key("C", "major")
         shown = {KICK: 65, SNARE: 72, HAT: 79}
         written = [Event(e.start, e.length, tuple(shown[p] for p in e.pitches)) for e in percussion]
         drum_bars = voice_bars(written, bar, beat, VoiceText(plain, lambda t: plain))
         drum_bars[0] = "[K:C clef=perc] " + drum_bars[0]
-        voices.append(("4", drum_bars))
-    _ = total
+        voices.append((drum_name, drum_bars))
     body = []
     for name, voice in voices:
         body += [f"V:{name}", *abc_lines(voice)]
     return "\n".join(header + body) + "\n"
+
+
+# Each clef's staff, as the lowest and highest pitch written without a ledger line.
+STAFFS = {"treble": (62, 79), "bass": (41, 59)}  # D4 (under the staff) … G5; F2 … B3
+
+
+def _clef(events: list[Event]) -> str:
+    """The clef (treble or bass) whose staff needs the fewer ledger lines for the part."""
+    pitches = [p for e in events for p in e.pitches]
+
+    def ledgers(clef: str) -> float:
+        low, high = STAFFS[clef]
+        return sum(max(0, low - p) + max(0, p - high) for p in pitches) / 1.75
+
+    return min(("treble", "bass"), key=lambda clef: (ledgers(clef), clef != "bass"))
 
 
 def _instrument(program: int) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pictune.models.offline.analysis import ImageAnalysis
+from pictune.models.offline.counter import counter_program
 from pictune.models.offline.plan import PROGRAM_NAMES, MusicalPlan
 from pictune.music.novelty import COPY_RUN
 
@@ -60,6 +61,7 @@ def motivation(
             else f" They were chosen for a {warmth}, {light} picture."
         ),
         _texture_sentence(facts.get("texture", plan.texture), plan.percussion),
+        counter_sentence(plan.melody_program) if facts.get("countermelody") else "",
     ]
     sentences = [s for s in sentences if s]
     if plan.overrides:
@@ -221,6 +223,16 @@ def _harmony_sentence(facts: dict[str, Any]) -> str:
     if facts.get("ending_bars"):
         text += ", then a short ending holds the final chord as the music slows"
     return text + "."
+
+
+def counter_sentence(melody: int) -> str:
+    """What the third voice does, naming its instrument."""
+    counter = _name(counter_program(melody))
+    verb = "play" if counter in PLURAL else "plays"
+    return (
+        f"Between the tune and the bass the {counter} {verb} a countermelody: chord tones on "
+        "the beats, moving while the tune holds still and mostly against its direction."
+    )
 
 
 def _texture_sentence(texture: str, drums: bool) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -36,9 +37,11 @@ MAPPING: tuple[tuple[str, str, str, str], ...] = (
     ("harmony", "tempo and meter", "two chords a bar below 100 bpm in 4/4 and 6/8, else one", "pictune heuristic"),
     ("form", "symmetry", "symmetric → forms with a return (AABA, ABA', ABACA), else AABB, ABAB, ABAC", "pictune heuristic"),
     ("percussion", "arousal and contrast", "energetic, high-contrast pictures get drums", "pictune heuristic"),
+    ("countermelody", "complexity and texture", "a detailed picture over sustained or block chords gets a third line between tune and bass", "pictune heuristic"),
 )  # fmt: skip
 
 T = TypeVar("T")
+COUNTER_COMPLEXITY = 0.3  # pictures at least this detailed get a countermelody over still chords
 
 # Circle of fifths laid around the hue circle, starting at red (0°).
 FIFTHS_MAJOR = ("C", "G", "D", "A", "E", "B", "F#", "Db", "Ab", "Eb", "Bb", "F")
@@ -108,6 +111,7 @@ class MusicalPlan:
     texture: str = "hymn"  # accompaniment: one of TEXTURES
     bass_program: int = 42
     percussion: bool = False
+    countermelody: bool = False  # a third line between the tune and the bass
     chords_per_bar: int = 1
     contrast: str = "relative"  # key region of the B section: relative or dominant
     cadence_colour: str = "plain"  # plain, deceptive (one closing cadence) or plagal (coda)
@@ -209,9 +213,13 @@ def form_for(bars: int, returning: bool, print_: int) -> str:
 
 
 def plan_from_analysis(
-    analysis: ImageAnalysis, prompt: str | None = None, bars: int = 16
+    analysis: ImageAnalysis,
+    prompt: str | None = None,
+    bars: int = 16,
+    moods: Callable[[str], Any] | None = None,
 ) -> MusicalPlan:
-    """The plan the mapping table gives for `analysis`, then the prompt's overrides."""
+    """The plan the mapping table gives for `analysis`, then the prompt's overrides (free
+    text read onto the mood axes by `moods`, a sentence-embedder reading, when given)."""
     print_ = fingerprint(analysis)
     valence = (
         0.45 * analysis.brightness + 0.35 * analysis.saturation + 0.2 * (analysis.warmth + 1) / 2
@@ -261,6 +269,8 @@ def plan_from_analysis(
         texture=_texture(meter, arousal, analysis.symmetry, print_),
         bass_program=bass,
         percussion=arousal >= 0.62 and analysis.contrast >= 0.35,
+        countermelody=analysis.complexity >= COUNTER_COMPLEXITY
+        and _texture(meter, arousal, analysis.symmetry, print_) in ("pad", "hymn"),
         chords_per_bar=harmonic_rhythm(meter, tempo),
         contrast="dominant" if mode == "major" and (print_ >> 8) % 3 == 0 else "relative",
         cadence_colour=(
@@ -270,11 +280,13 @@ def plan_from_analysis(
         ending=bars >= 16 and (arousal < 0.4 or (print_ >> 24) % 2 == 0),
         fingerprint=print_,
     )
-    return apply_prompt(plan, prompt) if prompt else plan
+    return apply_prompt(plan, prompt, moods) if prompt else plan
 
 
-def apply_prompt(plan: MusicalPlan, prompt: str) -> MusicalPlan:
+def apply_prompt(
+    plan: MusicalPlan, prompt: str, moods: Callable[[str], Any] | None = None
+) -> MusicalPlan:
     """The plan with the user's words applied (see `pictune.models.offline.prompt`)."""
     from pictune.models.offline.prompt import apply_words
 
-    return apply_words(plan, prompt)
+    return apply_words(plan, prompt, moods)

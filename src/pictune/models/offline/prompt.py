@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pictune.models.offline.moods import MoodReading, mood_words
 from pictune.models.offline.plan import (
     FAMILIES,
     INSTRUMENTS,
@@ -269,6 +270,15 @@ VOCABULARY: dict[str, Word] = {
         w: Word("percussion", "a drum part", _set(percussion=True), _set(percussion=False))
         for w in ("drums", "drum", "percussion", "beat", "groove")
     },
+    **{
+        w: Word(
+            "voices",
+            "a countermelody between tune and bass",
+            _set(countermelody=True),
+            _set(countermelody=False),
+        )
+        for w in ("countermelody", "counter-melody", "counterpoint", "duet")
+    },
     "legato": Word("articulation", "slurred", _set(legato=True), _set(legato=False)),
     "staccato": Word("articulation", "detached", _set(legato=False), _set(legato=True)),
     # ensembles
@@ -413,9 +423,13 @@ def _key(prompt: str) -> tuple[str, str, bool, tuple[int, int]] | None:
     return None
 
 
-def apply_words(plan: MusicalPlan, prompt: str) -> MusicalPlan:
+def apply_words(
+    plan: MusicalPlan, prompt: str, moods: Callable[[str], MoodReading | None] | None = None
+) -> MusicalPlan:
     """Apply each understood word in turn (negated ones by their negation); record what
-    spoke in `overrides` and what changed nothing in `unused_words`."""
+    spoke in `overrides` and what changed nothing in `unused_words`. With `moods` (a
+    sentence-embedder reading), the words outside the vocabulary are read together onto
+    the mood axes; the aspects the keywords set are kept."""
     changes: Changes = {}
     said: dict[str, str] = {}
     unused: list[str] = []
@@ -437,6 +451,7 @@ def apply_words(plan: MusicalPlan, prompt: str) -> MusicalPlan:
         text = text[: key[3][0]] + " " * (key[3][1] - key[3][0]) + text[key[3][1] :]
     words = re.findall(r"[a-z][a-z'-]*|\d+/\d+|\d+", text.replace("oom-pah", "oompah"))
     named: list[int] = []
+    unknown: list[str] = []  # words outside the vocabulary, for the mood reader
     consumed: set[int] = set()
     for i, word in enumerate(words):
         pair = f"{word} {words[i + 1]}" if i + 1 < len(words) else ""
@@ -471,6 +486,22 @@ def apply_words(plan: MusicalPlan, prompt: str) -> MusicalPlan:
             take(f"{word} bpm", "tempo", {"tempo_qpm": max(30, min(240, int(word)))})
         elif word not in STOPWORDS and not word.isdigit() and word != "bpm":
             unused.append(word)  # a word outside the vocabulary
+            unknown.append(label)
+    reading = moods(" ".join(unknown)) if moods and unknown else None
+    if reading is not None:
+        # The keywords win: a mode or key they named is kept, and so is a mood they set.
+        spoken = set(said) | ({"mode"} if "key" in said else set())
+        update: Changes = {}
+        for word in mood_words(reading):
+            entry = VOCABULARY[word]
+            if entry.aspect not in spoken:
+                update.update(entry.apply(replace(current, **update)))
+        effective = {k: v for k, v in update.items() if getattr(current, k) != v}
+        if effective:
+            unused = [w for w in unused if w not in unknown]
+            changes.update(effective)
+            current = replace(current, **effective)
+            said["mood"] = f'"{" ".join(unknown)}" (close to "{reading.anchor}")'
     if named:
         melody = named[0]
         chords = named[1] if len(named) > 1 else named[0]
