@@ -221,3 +221,11 @@ def keyword_moods(monkeypatch):
     from pictune.models.offline import moods
 
     monkeypatch.setattr(moods, "sentence_installed", lambda: False)
+
+
+@pytest.fixture
+def home(small_index_folder, monkeypatch):
+    """The small index as the one the commands find, and no backend set by the environment."""
+    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(small_index_folder.parent))
+    monkeypatch.delenv("PICTUNE_BACKEND", raising=False)
+    return small_index_folder

@@ -13,13 +13,6 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def home(small_index_folder, monkeypatch):
-    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(small_index_folder.parent))
-    monkeypatch.delenv("PICTUNE_BACKEND", raising=False)
-    return small_index_folder
-
-
-@pytest.fixture
 def two_pictures(tmp_path):
     folder = tmp_path / "pictures"
     folder.mkdir()

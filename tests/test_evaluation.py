@@ -21,13 +21,6 @@ from pictune.evaluation.stats import overlapping_area
 
 
 @pytest.fixture
-def home(small_index_folder, monkeypatch):
-    monkeypatch.setenv("PICTUNE_INDEX_DIR", str(small_index_folder.parent))
-    monkeypatch.delenv("PICTUNE_BACKEND", raising=False)
-    return small_index_folder
-
-
-@pytest.fixture
 def pictures(pictures):
     """The shared pictures and a fourth, darker one."""
     Image.new("RGB", (80, 60), (60, 40, 90)).save(pictures / "dusk.png")
