@@ -177,3 +177,18 @@ def test_phrases_end_on_the_home_chords_and_short_notes_are_beamed():
                 found += [(colour, meter, texture, seed, rule) for rule in sorted(rules)
                           if rule in ("cadence.phrase-end", "notation.unbeamed")]  # fmt: skip
     assert found == []
+
+
+@pytest.mark.parametrize("instrument", ["flute", "violin", "trumpet", "clarinet"])
+def test_a_single_line_instrument_takes_the_tune_not_the_chords(instrument):
+    from pictune.models.offline.prompt import CHORD_CAPABLE, INSTRUMENTS
+
+    plan = plan_for(WARM, f"for {instrument}")
+    assert plan.melody_program == INSTRUMENTS[instrument]
+    assert plan.accompaniment_program in CHORD_CAPABLE
+    assert plan.accompaniment_program != INSTRUMENTS[instrument]
+
+
+def test_an_instrument_that_plays_chords_takes_the_whole_piece():
+    plan = plan_for(WARM, "for piano")
+    assert plan.melody_program == plan.accompaniment_program == plan.bass_program == 0

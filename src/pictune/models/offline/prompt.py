@@ -157,6 +157,12 @@ def _busier_by(step: int) -> Callable[[MusicalPlan], Changes]:
 
 
 BASS_CAPABLE = {0, 6, 19, 21, 24, 32, 42, 43, 46, 48, 52, 57, 58, 70}
+# General MIDI programs that can play an accompaniment's chords: keyboards, mallets, organs,
+# guitars, harp, string and brass sections, choirs and pads.
+CHORD_CAPABLE = (
+    set(range(0, 8)) | set(range(16, 32)) | set(range(88, 96))
+    | {11, 12, 46, 48, 49, 50, 51, 52, 53, 54, 61, 62}
+)  # fmt: skip
 CALM = _mood(66, "p", "pad", False, True)
 DREAMY = _mood(72, "p", "arpeggio", False, True)
 GENTLE = _mood(76, "mp", "arpeggio", False, True)
@@ -504,12 +510,20 @@ def apply_words(
             said["mood"] = f'"{" ".join(unknown)}" (close to "{reading.anchor}")'
     if named:
         melody = named[0]
-        chords = named[1] if len(named) > 1 else named[0]
+        # One instrument named takes the tune; it takes the chords too only when it can
+        # play them (a flute or a violin cannot hold three-note chords in the bass clef).
+        chords = (
+            named[1]
+            if len(named) > 1
+            else melody
+            if melody in CHORD_CAPABLE
+            else current.accompaniment_program
+        )
         bass = (
             named[2]
             if len(named) > 2
             else chords
-            if chords in BASS_CAPABLE
+            if chords in BASS_CAPABLE and chords in named
             else current.bass_program
         )
         take(
