@@ -32,12 +32,16 @@ def test_the_offline_plan_follows_the_choices():
     from pictune.models.offline.analysis import analyse
     from pictune.models.offline.plan import plan_from_analysis
 
-    choices = Choices(tempo=90, key="D minor", meter="3/4", instrument="violin")
+    choices = Choices(tempo=90, key="D minor", meter="3/4", instrument="flute")
     analysis = analyse(Image.new("RGB", (64, 64), (250, 200, 40)))  # bright: major, lively
     plan = plan_from_analysis(analysis, choices.prompt(None))
     assert (plan.tonic, plan.mode, plan.meter, plan.tempo_qpm) == ("D", "minor", "3/4", 90)
-    assert plan.melody_program == PLAN_INSTRUMENTS["violin"]
+    assert plan.melody_program == PLAN_INSTRUMENTS["flute"]
     assert plan.unused_words == ()
+    # The picture's own tune instrument, chosen again, changes nothing and is said so.
+    again = plan_from_analysis(analysis, Choices(instrument="violin").prompt(None))
+    assert again.melody_program == PLAN_INSTRUMENTS["violin"]
+    assert again.unused_words == ("violin (already so)",)
 
 
 def test_form_values_are_read_and_empty_ones_left_out():
