@@ -84,3 +84,19 @@ def test_revising_an_unfinished_composition_is_409(index, tmp_path):
         gate.set()
         assert answer.status_code == 409 and "not finished" in answer.json()["detail"]
         wait(client, first["id"])
+
+
+def test_a_deleted_version_leaves_no_dead_link(index, tmp_path):
+    with TestClient(create_app(ServerSettings(tmp_path, composer=offline(index)))) as client:
+        first = client.post("/api/compositions", **upload(picture(), seed=2)).json()
+        assert wait(client, first["id"])["status"] == "done"
+        one = client.post(f"/api/compositions/{first['id']}/revisions", json={"request": "slower"})
+        two = client.post(f"/api/compositions/{first['id']}/revisions", json={"request": "louder"})
+        one_id, two_id = one.json()["id"], two.json()["id"]
+        assert wait(client, one_id)["status"] == wait(client, two_id)["status"] == "done"
+        assert client.delete(f"/api/compositions/{two_id}").status_code == 204
+        assert client.get(f"/api/compositions/{first['id']}").json()["revisions"] == [one_id]
+        assert client.delete(f"/api/compositions/{first['id']}").status_code == 204
+        lineage = client.get(f"/api/compositions/{one_id}").json()["lineage"]
+        assert lineage["parent"] == first["id"] and lineage["parent_deleted"] is True
+        assert "links" not in lineage

@@ -346,7 +346,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return job
 
     def describe(job: Job) -> dict[str, Any]:
-        data = {**job.to_dict(), **lineage_json(revisions, job, job_dir(job.id))}
+        data = {
+            **job.to_dict(),
+            **lineage_json(
+                revisions, job, job_dir(job.id), lambda other: store.get(other) is not None
+            ),
+        }
         seen = data["stages"]
         # The stages the composer goes through: those reported so far, then those it
         # declares and has not reached yet.

@@ -72,20 +72,23 @@ class RevisionTable:
             self._db.close()
 
 
-def lineage_json(table: RevisionTable, job: Job, folder: Path) -> dict[str, Any]:
+def lineage_json(
+    table: RevisionTable, job: Job, folder: Path, exists: Callable[[str], bool]
+) -> dict[str, Any]:
     """What a job's JSON says of its lineage: its parent and request (a revision), the
-    changes and verdicts once it is done, and the revisions made of it."""
-    data: dict[str, Any] = {"revisions": table.children(job.id)}
+    changes and verdicts once it is done, and the revisions made of it. Versions deleted
+    since (`exists` says no) are not linked: a parent's id stays, marked deleted."""
+    data: dict[str, Any] = {"revisions": [c for c in table.children(job.id) if exists(c)]}
     found = table.of(job.id)
     if found is None:
         data["lineage"] = None
         return data
     parent, request = found
-    lineage: dict[str, Any] = {
-        "parent": parent,
-        "request": request,
-        "links": {"parent": f"/api/compositions/{parent}"},
-    }
+    lineage: dict[str, Any] = {"parent": parent, "request": request}
+    if exists(parent):
+        lineage["links"] = {"parent": f"/api/compositions/{parent}"}
+    else:
+        lineage["parent_deleted"] = True
     report = folder / REPORT
     if job.status == "done" and report.is_file():
         recorded = json.loads(report.read_text("utf-8")).get("lineage") or {}
