@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from pictune.corpus import CorpusIndex
 from pictune.web.app import ServerSettings, create_app
+from tests.browser import launch_chromium, serving
 from tests.test_offline import _png_header_only
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
@@ -234,75 +234,44 @@ def test_page_in_headless_chromium(index, tmp_path, token):
 
     With a token, the page asks for it once, keeps it in the tab's session storage and sends
     it in the Authorization header of every API call (events included), never in a URL."""
-    import socket
-
-    import uvicorn
-
     playwright = pytest.importorskip("playwright.sync_api")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(ServerSettings(tmp_path, composer=offline(index), token=token)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
     errors, outside, unauthorised, urls = [], [], [], []
-    try:
-        with playwright.sync_playwright() as driver:
-            browser = driver.chromium.launch(
-                executable_path=shutil.which("chromium"),
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update",
-                      "--disable-sync"],
-            )  # fmt: skip
-            page = browser.new_page(viewport={"width": 1200, "height": 1000})
-            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on(
-                "request",
-                lambda req: (
-                    None
-                    if req.url.startswith((base, "data:", "blob:"))
-                    else outside.append(req.url)
-                ),
-            )
-            page.on("request", lambda req: urls.append(req.url))
-            page.on(
-                "response",
-                lambda res: unauthorised.append(res.url) if res.status == 401 else None,
-            )
-            page.goto(base + "/")
-            if token:
-                page.wait_for_selector("#auth:not([hidden])", timeout=10_000)
-                page.fill("#token", token)
-                page.click("#auth button")
-            page.set_input_files("#file", str(EXAMPLE))
-            page.click("#go")
-            page.wait_for_selector("#result:not([hidden])", timeout=60_000)
-            page.wait_for_selector("#notation svg", timeout=10_000)
-            page.wait_for_function(
-                "document.getElementById('heatmap').naturalWidth > 0", timeout=10_000
-            )
-            page.wait_for_function("document.getElementById('player').duration > 1", timeout=10_000)
-            assert page.locator("#motivation").inner_text().strip()
-            assert page.locator("#history li").count() == 1
-            stored = page.evaluate("[sessionStorage.length, localStorage.length]")
-            assert stored == ([1, 0] if token else [0, 0])
-            page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    settings = ServerSettings(tmp_path, composer=offline(index), token=token)
+    with serving(settings) as base, playwright.sync_playwright() as driver:
+        browser = launch_chromium(driver)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "request",
+            lambda req: (
+                None if req.url.startswith((base, "data:", "blob:")) else outside.append(req.url)
+            ),
+        )
+        page.on("request", lambda req: urls.append(req.url))
+        page.on(
+            "response",
+            lambda res: unauthorised.append(res.url) if res.status == 401 else None,
+        )
+        page.goto(base + "/")
+        if token:
+            page.wait_for_selector("#auth:not([hidden])", timeout=10_000)
+            page.fill("#token", token)
+            page.click("#auth button")
+        page.set_input_files("#file", str(EXAMPLE))
+        page.click("#go")
+        page.wait_for_selector("#result:not([hidden])", timeout=60_000)
+        page.wait_for_selector("#notation svg", timeout=10_000)
+        page.wait_for_function(
+            "document.getElementById('heatmap').naturalWidth > 0", timeout=10_000
+        )
+        page.wait_for_function("document.getElementById('player').duration > 1", timeout=10_000)
+        assert page.locator("#motivation").inner_text().strip()
+        assert page.locator("#history li").count() == 1
+        stored = page.evaluate("[sessionStorage.length, localStorage.length]")
+        assert stored == ([1, 0] if token else [0, 0])
+        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+        browser.close()
     assert [e for e in errors if "401" not in e] == []
     assert outside == []
     # The two calls the page makes on opening are refused once; the token is asked once.

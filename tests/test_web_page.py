@@ -8,20 +8,16 @@ request outside the server. The desktop run writes the README's screenshots into
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi")
 from pictune.corpus import CorpusIndex
-from pictune.web.app import ServerSettings, create_app
+from pictune.web.app import ServerSettings
+from tests.browser import launch_chromium, serving
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "src" / "pictune" / "data" / "example.jpg"
@@ -37,29 +33,6 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def index(small_index_folder):
     return CorpusIndex(small_index_folder)
-
-
-@contextlib.contextmanager
-def serving(settings: ServerSettings) -> Iterator[str]:
-    """The app under uvicorn on a free local port, for as long as the block runs."""
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def lit_chips(page) -> int:
@@ -95,12 +68,7 @@ def test_the_page_as_a_user_meets_it(index, tmp_path, width):
         serving(ServerSettings(tmp_path, composer=offline(index))) as base,
         playwright.sync_playwright() as driver,
     ):
-        browser = driver.chromium.launch(
-            executable_path=shutil.which("chromium"),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )  # fmt: skip
+        browser = launch_chromium(driver)
         context = browser.new_context(
             viewport={"width": width, "height": 900}, accept_downloads=True
         )
