@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import io
 import json
+import random
 import socket
 import threading
 import time
@@ -190,6 +191,36 @@ def test_a_body_that_stalls_is_answered_408(tmp_path):
         )
         answer = raw.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408")
+
+
+def test_a_download_outlasting_the_body_timeout_arrives_whole(tmp_path):
+    """The body timeout guards the request body only: a response read slowly (a big file to a
+    slow client, the audio element pausing its download) streams to its end. It once cut every
+    download after `body_timeout_s`: the wait for the client's disconnect timed out."""
+    noise = Image.frombytes("RGB", (1200, 1200), random.Random(1).randbytes(1200 * 1200 * 3))
+    picture = io.BytesIO()
+    noise.save(picture, "PNG")
+    settings = ServerSettings(tmp_path, composer=Calls(lambda *a: None), body_timeout_s=0.3)
+    with Served(settings) as served:
+        with httpx.Client(timeout=20) as http:
+            files = {"image": ("p.png", picture.getvalue(), "image/png")}
+            job = http.post(served.url + "/api/compositions", files=files).json()["id"]
+        with socket.socket() as raw:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            raw.settimeout(20)  # a hang guard
+            raw.connect(("127.0.0.1", served.port))
+            raw.sendall(
+                f"GET /api/compositions/{job}/files/upload HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+            )
+            received = raw.recv(4096)
+            time.sleep(1.0)  # more than three body timeouts while the server is mid-stream
+            head = received.split(b"\r\n\r\n", 1)[0].decode().lower()
+            length = int(head.split("content-length:")[1].split()[0])
+            body = received.split(b"\r\n\r\n", 1)[1]
+            while len(body) < length and (chunk := raw.recv(1 << 16)):
+                body += chunk
+    assert length > 4 << 20  # far more than the socket buffers hold
+    assert len(body) == length
 
 
 @pytest.mark.parametrize(

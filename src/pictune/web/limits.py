@@ -3,7 +3,9 @@
 `BodyLimit` refuses a request whose `Content-Length` is over the limit before reading a byte,
 and stops reading a body (chunked or lying about its length) the moment it passes the limit:
 FastAPI's form parsing would otherwise spool a 1 GB upload to disk before the route could
-answer 413. A client that sends its body slower than one chunk per `read_timeout_s` gets 408.
+answer 413. A client that sends its body slower than one chunk per `read_timeout_s` gets 408;
+once the body is complete no timeout applies, so a response may stream for as long as the
+client reads it.
 
 `Admission` makes "count the queue, then add a job" one atomic step, so 50 simultaneous
 uploads against a queue of 16 admit exactly 16.
@@ -53,11 +55,17 @@ class BodyLimit:
         received = 0
         refused = False
         started = False
+        body_complete = False
 
         async def limited_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received, refused, body_complete
             if refused:
                 return {"type": "http.disconnect"}
+            if body_complete:
+                # What follows the body is the client's disconnect, whenever it comes: a
+                # response streams (a download to a slow reader, an event stream) while its
+                # sender waits here, so no timeout applies any more.
+                return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.read_timeout_s)
             except asyncio.TimeoutError:
@@ -72,6 +80,7 @@ class BodyLimit:
                     if not started:
                         await self._refuse(send)
                     return {"type": "http.disconnect"}  # the application stops reading here
+                body_complete = not message.get("more_body", False)
             return message
 
         async def guarded_send(message: Message) -> None:
