@@ -198,6 +198,53 @@ def test_odd_images_compose(index, tmp_path, make):
     assert validate(result.abc).ok
 
 
+def test_a_picture_in_memory_composes_saves_and_revises(index, tmp_path):
+    """The Python API takes a PIL image or a file's bytes as well as a path: the same piece as
+    from the file; the folder keeps the picture (picture.png), so the report shows it, the
+    heat-map is drawn and the saved piece can be revised later."""
+    composer = offline(index)
+    from_file = composer.compose(EXAMPLE, seed=3)
+    with Image.open(EXAMPLE) as opened:
+        held = opened.copy()
+    from_image = composer.compose(held, seed=3)
+    from_bytes = composer.compose(EXAMPLE.read_bytes(), seed=3)
+    assert from_image.abc == from_bytes.abc == from_file.abc
+    assert from_file.image == str(EXAMPLE.resolve()) and from_file.picture is None
+    assert from_image.image == "" and from_image.picture.size == held.size
+    assert "picture" not in from_file.file_keys() and "picture" in from_image.file_keys()
+    assert held.mode == "RGB" and held.size == Image.open(EXAMPLE).size  # the caller's image
+
+    written = from_image.save(tmp_path / "memory")
+    assert set(written) == set(from_image.file_keys())
+    assert Image.open(written["picture"]).size == held.size
+    assert written["heatmap"].stat().st_size > 1000
+    report = json.loads(written["json"].read_text())
+    assert report["image"] == str(written["picture"].resolve())
+    assert "<img id='picture' alt='the picture' src='data:image/jpeg;base64," in (
+        written["report"].read_text()
+    )
+    revised = composer.revise(tmp_path / "memory", "slower")
+    assert revised.ok and revised.image == report["image"]
+    unsaved = composer.revise(from_image, "slower")  # the record itself, never saved
+    assert unsaved.ok and unsaved.picture is from_image.picture
+    assert "picture" in unsaved.save(tmp_path / "unsaved")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (3, "a picture is a file path, its bytes or a PIL image, not int"),
+        (Image.new("RGB", (0, 10)), "empty"),
+        (b"", "empty"),
+        (b"not a picture", "not an image"),
+    ],
+    ids=["int", "no-pixels", "no-bytes", "not-an-image"],
+)
+def test_a_bad_picture_in_memory_is_one_line(index, source, message):
+    with pytest.raises(InputError, match=message):
+        offline(index).compose(source)
+
+
 def test_animated_gif_uses_its_first_frame(tmp_path):
     frames = [Image.new("RGB", (30, 30), colour) for colour in ((250, 0, 0), (0, 0, 250))]
     path = tmp_path / "anim.gif"

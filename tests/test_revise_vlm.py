@@ -110,3 +110,22 @@ def test_a_tiny_transformers_model_revises_within_its_bounds(index, parent, tmp_
     assert result.lineage is not None and result.lineage.parent == str(parent.resolve())
     if result.ok:  # random weights rarely write a playable tune; when they do, it is checked
         assert [c.aspect for c in result.lineage.checks] == ["instruments"]
+
+
+def test_a_picture_in_memory_reaches_the_model_when_composing_and_revising(server, index, tmp_path):
+    from PIL import Image
+
+    with Image.open(EXAMPLE) as opened:
+        held = opened.copy()
+    server.replies = [(200, "A harbour at dusk.", 0), (200, SLOW_D_MINOR, 0)]
+    composer = vlm(server, index, rounds=0, k=1)
+    record = composer.compose(held, seed=1)
+    assert record.ok and record.image == "" and record.picture is not None
+    for request in server.requests:
+        content = request["body"]["messages"][0]["content"]
+        assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+    server.replies = [(200, SLOW_D_MINOR, 0)]
+    revised = composer.revise(record, "slower")  # the unsaved record: its picture in memory
+    content = server.requests[-1]["body"]["messages"][0]["content"]
+    assert content[0]["image_url"]["url"].startswith("data:image/")
+    assert revised.ok and "picture" in revised.save(tmp_path / "revised")

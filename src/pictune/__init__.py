@@ -1,6 +1,7 @@
 """pictune: turn a picture into music written as ABC notation, and explain why.
 
-The Python API: `pictune.compose(image, prompt, seed=…)` → `Composition` (then `.save(folder)`),
+The Python API: `pictune.compose(image, prompt, seed=…)` → `Composition` (then `.save(folder)`;
+the image is a path, a file's bytes or a PIL image),
 `pictune.revise(folder, "slower, in a minor key")` → the saved piece changed as asked
 (a `Composition` with its `lineage`), `pictune.open_composer(settings)` to compose many
 pictures with one opened backend, and

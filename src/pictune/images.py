@@ -12,13 +12,21 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pictune.errors import InputError
 from pictune.files import read_limited
 
+# What pictune accepts as a picture: a file's path, the file's bytes, or a PIL image.
+ImageInput = str | Path | bytes | Image.Image
+
 MAX_PIXELS = 50_000_000
 MAX_BYTES = 50 << 20
 # Pillow's own bomb guard, set once for the process when pictune first opens a picture.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
-def load_image(source: str | Path | bytes, max_side: int | None = None) -> Image.Image:
+def image_file(source: ImageInput) -> str:
+    """The picture's file as an absolute path; "" for a picture given in memory."""
+    return str(Path(source).resolve()) if isinstance(source, (str, Path)) else ""
+
+
+def load_image(source: ImageInput, max_side: int | None = None) -> Image.Image:
     """An RGB image, upright (EXIF orientation applied), first frame of an animation.
 
     With `max_side`, the image is brought down to fit that many pixels a side, and a JPEG is
@@ -26,8 +34,14 @@ def load_image(source: str | Path | bytes, max_side: int | None = None) -> Image
     Raises InputError with one line for: a missing, empty or non-image file, a truncated
     file, and an image over 50 megapixels (a decompression bomb is refused before decoding).
     """
-    if isinstance(source, bytes):
-        data, name = source, "image"
+    if isinstance(source, Image.Image):
+        return _from_memory(source, max_side)
+    if isinstance(source, (bytes, bytearray)):
+        data, name = bytes(source), "image"
+    elif not isinstance(source, (str, Path)):
+        raise InputError(
+            f"a picture is a file path, its bytes or a PIL image, not {type(source).__name__}"
+        )
     else:
         path = Path(source)
         data, name = read_limited(path, MAX_BYTES, "image"), path.name
@@ -55,6 +69,25 @@ def load_image(source: str | Path | bytes, max_side: int | None = None) -> Image
     if max_side and max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.BOX)
     upright: Image.Image = ImageOps.exif_transpose(image) or image
+    return _to_rgb(upright)
+
+
+def _from_memory(image: Image.Image, max_side: int | None) -> Image.Image:
+    """A PIL image the caller holds, as `load_image` would return it; the caller's image is
+    not changed."""
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise InputError(f"the image is {width}×{height}; images are limited to 50 megapixels")
+    if width == 0 or height == 0:
+        raise InputError("the image is empty (0 pixels)")
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"the image is damaged or truncated: {exc}") from exc
+    copy = image.copy()
+    if max_side and max(copy.size) > max_side:
+        copy.thumbnail((max_side, max_side), Image.Resampling.BOX)
+    upright: Image.Image = ImageOps.exif_transpose(copy) or copy
     return _to_rgb(upright)
 
 

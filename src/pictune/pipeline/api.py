@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from pictune.images import ImageInput
 from pictune.pipeline.config import Settings, load_settings
 from pictune.pipeline.indexes import Notice, open_index
 from pictune.pipeline.record import Composition
@@ -44,7 +45,7 @@ class Composer(Protocol):
 
     def compose(
         self,
-        image: str | Path,
+        image: ImageInput,
         prompt: str | None = None,
         *,
         seed: int = 0,
@@ -113,7 +114,7 @@ def open_composer(settings: Settings, notice: Notice | None = None) -> Composer:
 
 
 def compose(
-    image: str | Path,
+    image: ImageInput,
     prompt: str | None = None,
     *,
     seed: int = 0,

@@ -27,7 +27,7 @@ from pictune.corpus import CorpusIndex, retrieve
 from pictune.corpus.embedding import Embedder
 from pictune.errors import AbcError
 from pictune.explain.consistency import check_motivation
-from pictune.images import load_image
+from pictune.images import ImageInput, image_file, load_image
 from pictune.models.vlm.base import GenerationOptions, Message, Reply, VisionLanguageModel
 from pictune.music.critic import fix_lines
 from pictune.music.metrics import Metrics
@@ -108,7 +108,7 @@ class VlmComposer:
 
     def compose(
         self,
-        image: str | Path,
+        image: ImageInput,
         prompt: str | None = None,
         *,
         seed: int = 0,
@@ -116,8 +116,7 @@ class VlmComposer:
     ) -> Composition:
         """Describe, retrieve, compose, correct and refine within the budgets."""
         self.progress = progress or (lambda stage: None)
-        image_path = image
-        picture = load_image(image_path)
+        picture = load_image(image)
         run = _Run(self.settings, seed)
         timings: dict[str, float] = {}
         description, references, best = "", [], None
@@ -189,7 +188,7 @@ class VlmComposer:
         return Composition(
             status=status, abc=best.abc if best else None,
             motivation=best.motivation if best else "",
-            description=description, image=str(Path(image_path).resolve()), prompt=prompt,
+            description=description, image=image_file(image), prompt=prompt,
             backend=self.backend_id, seed=seed, references=tuple(references), rounds=rounds,
             chosen_round=chosen, title=_title(best.abc if best else None),
             heatmap=rounds[0].attention if rounds else None,
@@ -198,6 +197,7 @@ class VlmComposer:
             timings={k: round(v, 4) for k, v in timings.items()},
             settings=self.settings.public(), version=__version__,
             midi=run.midi.get(chosen) if chosen is not None else None,
+            picture=None if image_file(image) else picture,
         )  # fmt: skip
 
     def revise(

@@ -20,7 +20,7 @@ from pictune.corpus import CorpusIndex, retrieve
 from pictune.corpus.profile import metric_profile
 from pictune.errors import AbcError
 from pictune.explain.consistency import check_motivation
-from pictune.images import load_image
+from pictune.images import ImageInput, image_file, load_image
 from pictune.models import load_embedder
 from pictune.models.offline.analysis import ImageAnalysis, analyse
 from pictune.models.offline.composer import (
@@ -106,7 +106,7 @@ class OfflineComposer:
 
     def compose(
         self,
-        image: str | Path,
+        image: ImageInput,
         prompt: str | None = None,
         *,
         seed: int = 0,
@@ -193,7 +193,7 @@ class OfflineComposer:
         lap("explain")
         return Composition(
             status="ok", abc=best.tune.abc, motivation=text, description=query,
-            image=str(Path(image).resolve()), prompt=prompt, backend=self.backend_id, seed=seed,
+            image=image_file(image), prompt=prompt, backend=self.backend_id, seed=seed,
             references=tuple(
                 Reference(h.record.id, h.record.caption, h.score,
                           {k: list(v) for k, v in h.matches.items()},
@@ -211,6 +211,7 @@ class OfflineComposer:
                 melody=melody_record(best.piece), draft_seed=best.seed,
             ),
             version=__version__, midi=best.midi,
+            picture=None if image_file(image) else picture,
         )  # fmt: skip
 
     def revise(

@@ -35,6 +35,12 @@ def save_composition(
         exported = export_tune(composition.abc, folder, MUSIC_FORMATS, midi=composition.midi)
         written.update(exported.paths)
         engines.update(exported.engines)
+    if not composition.image and composition.picture is not None:
+        # A picture given in memory: the folder keeps it, and the record points at it.
+        written["picture"] = folder / NAMES["picture"]
+        composition.picture.save(written["picture"])
+        composition = replace(composition, image=str(written["picture"].resolve()))
+        picture = composition.picture if picture is None else picture
     chosen = composition.chosen
     if composition.heatmap or (chosen and chosen.phrase_attention):
         picture = picture if picture is not None else _picture(composition.image)
@@ -60,6 +66,9 @@ def _picture(path: str) -> Any:
     """The run's picture, or None when it is gone (a heat-map then cannot be drawn)."""
     from pictune.images import load_image
 
+    if not path:
+        log.warning("no heat-map drawn: the picture was given in memory and is not kept")
+        return None
     try:
         return load_image(path)
     except InputError as exc:

@@ -44,6 +44,13 @@ OUTPUT_FILES = (
         False,
     ),
     OutputFile(
+        "picture",
+        "picture.png",
+        "image/png",
+        "the picture, when it was given in memory rather than as a file",
+        False,
+    ),
+    OutputFile(
         "heatmap", "heatmap.png", "image/png", "which parts of the picture drove the music", False
     ),
     OutputFile(
@@ -158,7 +165,7 @@ class Composition:
     abc: str | None
     motivation: str
     description: str
-    image: str
+    image: str  # the picture's file ("" when it was given in memory: see `picture`)
     prompt: str | None
     backend: str
     seed: int
@@ -179,6 +186,9 @@ class Composition:
     version: str = ""
     schema: int = SCHEMA
     midi: bytes | None = field(default=None, compare=False, repr=False)  # not serialised
+    # The picture (PIL), kept only when it was given in memory: saving writes it as
+    # picture.png, so the report, the heat-map and a later revision can find it. Not serialised.
+    picture: Any = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -194,6 +204,7 @@ class Composition:
         chosen = self.chosen
         has = {
             **dict.fromkeys(MUSIC_FORMATS, bool(self.abc)),
+            "picture": not self.image and self.picture is not None,
             "heatmap": self.heatmap is not None,
             "phrases": bool(chosen and chosen.phrase_attention),
         }
@@ -201,8 +212,8 @@ class Composition:
 
     def to_dict(self) -> dict[str, Any]:
         """The record's JSON form (what report.json holds; the MIDI is saved beside it)."""
-        data = asdict(replace(self, midi=None))
-        del data["midi"]
+        data = asdict(replace(self, midi=None, picture=None))
+        del data["midi"], data["picture"]
         normalised: dict[str, Any] = json.loads(json.dumps(data, default=str))
         return normalised
 
@@ -210,7 +221,8 @@ class Composition:
         """Write every file of `OUTPUT_FILES` the run has into `folder`; return them by key.
 
         The tune's MIDI from validation is reused (no second conversion); `picture` (a PIL
-        image) saves reloading the picture for the heat-map."""
+        image) saves reloading the picture for the heat-map. A picture given in memory is
+        written as picture.png, and report.json names that file as the run's image."""
         from pictune.pipeline.output import save_composition
 
         return save_composition(self, Path(folder), picture)

@@ -56,10 +56,12 @@ def _measures(composer: VlmComposer, parent: Composition) -> list[ReferenceMeasu
     return measured
 
 
-def _picture(path: str) -> tuple[Any, ...]:
+def _picture(record: Composition) -> tuple[Any, ...]:
     """The parent's picture as the prompt's image, or none when its file is gone."""
+    if record.picture is not None:  # given in memory and not saved yet
+        return (record.picture,)
     try:
-        return (load_image(path),)
+        return (load_image(record.image),)
     except (InputError, OSError) as exc:
         log.warning("the revision is asked without the picture: %s", exc)
         return ()
@@ -101,7 +103,7 @@ def revise_with_model(
     status, chosen = "ok", None
     try:
         chosen = composer._until_playable(
-            run, "revise", [Message("user", prompt, _picture(record.image))], yardstick, lines
+            run, "revise", [Message("user", prompt, _picture(record))], yardstick, lines
         )
     except BudgetExhaustedError as exc:
         status = f"failed: {exc}"
