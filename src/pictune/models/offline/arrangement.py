@@ -9,10 +9,11 @@ voiced just under the melody, each inversion chosen nearest the one before."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
-from pictune.models.offline.harmony import Slot
-from pictune.models.offline.theory import Chord
+from pictune.models.offline.harmony import Slot, chord_at
+from pictune.models.offline.theory import Chord, parallel_motion
 
 BASS_LOW, BASS_HIGH = 40, 57  # E2 … A3
 TEXTURES = ("hymn", "pad", "arpeggio", "waltz", "march", "strummed")
@@ -160,6 +161,49 @@ def accompany(
             chords.extend(Event(at, beat, voicing) for at in beats)
         _ = onset
     return bass, chords
+
+
+def clear_parallels(
+    bass: list[Event], tune: Mapping[int, int], bars: list[list[Slot]], bar: int, high: int
+) -> list[Event]:
+    """The bass with no parallel fifths or octaves against the tune (`tune`: onset → pitch).
+
+    Where the tune and the bass strike together and move in parallel fifths or octaves from
+    the last moment they did, the bass note changes: to the chord's third (a first
+    inversion) when that keeps a singable line (no leap over an octave) and makes no new
+    parallels, else to its root an octave away, so the bass moves against the tune. The
+    last bar's tonic stays, and every bass note stays under the tune and within E2 … `high`.
+    A parallel no such change clears is left (the critic still reports it)."""
+    high = max(BASS_LOW + 12, min(high, BASS_HIGH))
+    bass = list(bass)
+    struck = [i for i, e in enumerate(bass) if e.pitches and e.start in tune]
+    final_bar = (len(bars) - 1) * bar
+
+    def pair(i: int) -> tuple[int, int]:
+        return tune[bass[i].start], bass[i].pitches[0]
+
+    for j in range(1, len(struck)):
+        i, k = struck[j - 1], struck[j]
+        if bass[k].start >= final_bar or not parallel_motion(pair(i), pair(k)):
+            continue
+        melody, previous = tune[bass[k].start], bass[i].pitches[0]
+        chord = chord_at(bars[bass[k].start // bar], bass[k].start % bar)
+        after = pair(struck[j + 1]) if j + 1 < len(struck) else None
+        thirds = [p for p in range(BASS_LOW, high + 1) if p % 12 == chord.tones[1]]
+        roots = [p for p in range(BASS_LOW, high + 1) if p % 12 == bass[k].pitches[0] % 12]
+        options = sorted(thirds, key=lambda p: abs(p - previous)) + sorted(
+            (p for p in roots if p != bass[k].pitches[0]), key=lambda p: abs(p - previous)
+        )
+        for pitch in options:
+            if (
+                pitch < melody
+                and abs(pitch - previous) <= 12
+                and not parallel_motion(pair(i), (melody, pitch))
+                and not (after and parallel_motion((melody, pitch), after))
+            ):
+                bass[k] = replace(bass[k], pitches=(pitch,))
+                break
+    return bass
 
 
 def drums(total_bars: int, bar: int, beat: int, first_bar: int = 0) -> list[Event]:

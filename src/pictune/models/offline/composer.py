@@ -23,6 +23,7 @@ from pictune.models.offline.arrangement import (
     TEXTURES,
     Event,
     accompany,
+    clear_parallels,
     drums,
 )
 from pictune.models.offline.counter import counter_program, countermelody
@@ -230,6 +231,8 @@ def compose_piece(
         melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
         if coda:
             melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high, rng))
+    # What the tune could not avoid (a returning phrase's fixed opening), the bass clears.
+    bass = clear_parallels(bass, {n.start: n.pitch for n in melody}, bars, bar, low - 3)
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
     counter = (
         countermelody(bars, melody, bass, bar, beat, rng, len(intro)) if plan.countermelody else []

@@ -14,8 +14,9 @@ import random
 from collections.abc import Sequence
 
 from pictune.models.offline.arrangement import Event
-from pictune.models.offline.harmony import Slot
-from pictune.models.offline.tune import Note, chord_at, scale_for
+from pictune.models.offline.harmony import Slot, chord_at
+from pictune.models.offline.theory import parallel_motion
+from pictune.models.offline.tune import Note, scale_for
 
 GAP = 3  # semitones kept from the tune above and the bass below
 # The countermelody's instrument for the tune's: strings answer with a viola, woodwinds
@@ -38,16 +39,6 @@ def _at(notes: Sequence[tuple[int, int, int]], time: int) -> int | None:
         if s <= time < s + length:
             return p
     return None
-
-
-def _parallel(before: tuple[int, int] | None, now: tuple[int, int]) -> bool:
-    """Parallel fifths or octaves from `before` to `now` (upper, lower pitch pairs)."""
-    if before is None:
-        return False
-    up, down = now[0] - before[0], now[1] - before[1]
-    similar = up != 0 and down != 0 and (up > 0) == (down > 0)
-    interval = (now[0] - now[1]) % 12
-    return similar and interval in (0, 7) and interval == (before[0] - before[1]) % 12
 
 
 class CounterWriter:
@@ -115,7 +106,7 @@ class CounterWriter:
                 )
                 for before, now in pairs:
                     known = None not in before and None not in now
-                    if known and _parallel(before, now):  # type: ignore[arg-type]
+                    if known and parallel_motion(before, now):  # type: ignore[arg-type]
                         score -= 20.0
             scored.append((score + self.rng.random() * 0.6, pitch))
         return max(scored)[1]

@@ -70,6 +70,11 @@ class Harmony:
     phrases: list[Phrase]
 
 
+def chord_at(bar: list[Slot], onset: int) -> Chord:
+    """The chord in effect at `onset` (sixteenths into the bar)."""
+    return next(s.chord for s in reversed(bar) if s.start <= onset)
+
+
 def parse_form(form: str) -> list[str]:
     """'AABA' → ['A', 'A', 'B', 'A']; "ABA'" → ['A', 'B', "A'"]."""
     letters: list[str] = []

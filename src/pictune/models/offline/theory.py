@@ -116,6 +116,17 @@ def triad(degree: int, region_pc: int, mode: str, next_degree: int | None = None
     return Chord(degree, region_pc % 12, mode, (tones[0], tones[1], tones[2]))
 
 
+def parallel_motion(before: tuple[int, int] | None, now: tuple[int, int]) -> bool:
+    """Parallel fifths or octaves from one (upper, lower) pitch pair to the next: both voices
+    move the same way and keep a perfect fifth or an octave (compound or not) apart."""
+    if before is None:
+        return False
+    up, down = now[0] - before[0], now[1] - before[1]
+    similar = up != 0 and down != 0 and (up > 0) == (down > 0)
+    interval = (now[0] - now[1]) % 12
+    return similar and interval in (0, 7) and interval == (before[0] - before[1]) % 12
+
+
 def length_suffix(sixteenths: int, unit_sixteenths: int = 2) -> str:
     """ABC length for a duration in sixteenths when L: is `unit_sixteenths` sixteenths."""
     value = Fraction(sixteenths, unit_sixteenths)

@@ -14,9 +14,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pictune.models.offline.harmony import Harmony, Phrase, Slot
+from pictune.models.offline.harmony import Harmony, Phrase, chord_at
 from pictune.models.offline.melody import MelodyModel
-from pictune.models.offline.theory import SCALES, Chord
+from pictune.models.offline.theory import SCALES, Chord, parallel_motion
 
 SIMPLE_CELLS = ((4,), (2, 2), (3, 1), (2, 1, 1), (1, 1, 2), (1, 1, 1, 1), (1, 2, 1))
 COMPOUND_CELLS = ((6,), (4, 2), (2, 2, 2), (3, 1, 2), (2, 1, 1, 2), (2, 4), (2, 2, 1, 1))
@@ -52,14 +52,6 @@ def scale_for(chord: Chord) -> tuple[int, ...]:
 FIGURES = ("passing", "skip", "neighbour")
 
 
-def _parallel_to(before: tuple[int, int], now: tuple[int, int]) -> bool:
-    """Parallel fifths or octaves from one (tune, bass) pair to the next."""
-    up, down = now[0] - before[0], now[1] - before[1]
-    similar = up != 0 and down != 0 and (up > 0) == (down > 0)
-    interval = (now[0] - now[1]) % 12
-    return similar and interval in (0, 7) and interval == (before[0] - before[1]) % 12
-
-
 def _tonic_and_dominant(tonic_pc: int, mode: str) -> frozenset[int]:
     """Pitch classes of the home key's tonic triad and its dominant triad but the leading
     tone: the notes a phrase may stop on, or lead on from, without sounding unfinished."""
@@ -67,10 +59,6 @@ def _tonic_and_dominant(tonic_pc: int, mode: str) -> frozenset[int]:
     dominant = (tonic_pc + 7) % 12
     # The leading tone is left out: a phrase that stops on it sounds unresolved.
     return frozenset({tonic_pc, (tonic_pc + third) % 12, dominant, (dominant + 7) % 12})
-
-
-def chord_at(bar: list[Slot], onset: int) -> Chord:
-    return next(s.chord for s in reversed(bar) if s.start <= onset)
 
 
 class MelodyWriter:
@@ -201,7 +189,7 @@ class MelodyWriter:
                     w *= 0.5
             if self._parallel(p, bass):
                 w *= 0.01
-            if bass is not None and self._upcoming and _parallel_to((p, bass), self._upcoming):
+            if bass is not None and self._upcoming and parallel_motion((p, bass), self._upcoming):
                 w *= 0.01  # into the returning phrase's first note
             weights.append(w + 1e-9)
         return self.rng.choices(tones, weights)[0]
@@ -209,13 +197,7 @@ class MelodyWriter:
     def _parallel(self, pitch: int, bass: int | None) -> bool:
         """Would `pitch` over `bass` make parallel fifths or octaves with the last moment
         both voices struck together?"""
-        if bass is None or self._before is None:
-            return False
-        before, under = self._before
-        up, down = pitch - before, bass - under
-        similar = up != 0 and down != 0 and (up > 0) == (down > 0)
-        interval = (pitch - bass) % 12
-        return similar and interval in (0, 7) and interval == (before - under) % 12
+        return bass is not None and parallel_motion(self._before, (pitch, bass))
 
     def _strike(self, pitch: int, time: int) -> None:
         bass = self.bass_at(time)
