@@ -154,6 +154,7 @@ def gates(results: list[Measured], corpus: CorpusReference) -> list[tuple[str, s
     final_chord = _share(["cadence.final-chord" not in found for found in rules])
     crossings = sum(float(r.untied_beat_crossings or 0) > 0 for r in rates)
     above = sum(float(r.bass_above_melody or 0) > 0 for r in rates)
+    under = sum(float(r.accompaniment_under_bass or 0) > 0 for r in rates)
     chord_tones = statistics.mean(float(r.strong_beat_chord_tones or 0) for r in rates)
     roots = statistics.mean(float(r.bass_root_on_downbeats or 0) for r in rates)
     ledger = statistics.mean(float(r.bass_notes_over_two_ledger_lines or 0) for r in rates)
@@ -180,6 +181,7 @@ def gates(results: list[Measured], corpus: CorpusReference) -> list[tuple[str, s
         ("final chord is the tonic", f"{final_chord:.0%}", "100%", final_chord == 1),
         ("pieces with untied beat crossings", str(crossings), "0", crossings == 0),
         ("pieces with the bass above the melody", str(above), "0", above == 0),
+        ("pieces with chords under the bass", str(under), "0", under == 0),
         ("strong-beat chord tones (melody)", f"{chord_tones:.1%}", "≥ 90%", chord_tones >= 0.9),
         ("bass root on downbeats", f"{roots:.1%}", "≥ 70%", roots >= 0.7),
         ("bass notes over 2 ledger lines", f"{ledger:.1%}", "≤ 5%", ledger <= 0.05),

@@ -155,6 +155,19 @@ def test_bass_below_the_melody_does_not_cross():
     assert result.rates.bass_above_melody == 0.0
 
 
+def test_chords_under_the_bass_are_found():
+    """The harp's G2-C3-E3 under a cello's C3: the chord stands on its fifth (a 6/4)."""
+    three = "V:1\nc2 e2|g4|]\nV:2 clef=bass\n{chords}|[G,,C,E,]4|]\nV:3 clef=bass\nC,4|C,4|]"
+    result = review_abc(tune(three.format(chords="[G,,C,E,]4")))
+    [found] = [f for f in result.findings if f.rule == "voices.under-bass"]
+    assert (found.bar, found.beat, found.voice) == (1, 1, "voice 2")
+    assert "G2 under C3" in found.message and "100%" in found.message
+    assert result.rates.accompaniment_under_bass == 1.0
+    above = review_abc(tune(three.format(chords="[E,G,C]4").replace("|[G,,C,E,]4", "|[E,G,C]4")))
+    assert "voices.under-bass" not in {f.rule for f in above.findings}
+    assert above.rates.accompaniment_under_bass == 0.0
+
+
 def test_accompaniment_doubling_the_melody_in_unison_is_noted():
     assert "voices.unison" in rules(two_voices("c d e f|c4|]", "c B, C D|C4|]"))
     assert "voices.unison" not in rules(two_voices("c d e f|c4|]", "C B,, C, D,|C,4|]"))

@@ -24,6 +24,7 @@ from pictune.music.voicing import (
     check_crossing,
     check_parallels,
     check_ranges,
+    check_under_bass,
     check_unisons,
     melody_rates,
 )
@@ -49,6 +50,7 @@ class Rates:
     repeated_bars: float | None
     melody_ends_on_tonic: bool | None
     bass_ends_on_tonic: bool | None
+    accompaniment_under_bass: float | None = None  # share of moments both sound
 
     def to_dict(self) -> dict[str, Rate]:
         return asdict(self)
@@ -127,6 +129,7 @@ def _checks(analysis: Analysis) -> list[Checked]:
         check_strong_beats(analysis),
         check_bass_roots(analysis),
         check_crossing(analysis),
+        check_under_bass(analysis),
         check_unisons(analysis),
         check_ranges(analysis),
         check_parallels(analysis),

@@ -36,6 +36,7 @@ RULES = {
     "harmony.strong-beat": "a melody note on a strong beat is not in the chord, unresolved",
     "harmony.bass-root": "the bass rarely has the chord's root on downbeats",
     "voices.crossing": "the bass sounds above the melody",
+    "voices.under-bass": "an accompanying part sounds under the bass",
     "voices.unison": "the accompaniment doubles the melody in unison",
     "voices.instrument-range": "a part goes outside its instrument's range",
     "voices.ledger-lines": "a part sits far off its clef's staff",

@@ -1,6 +1,7 @@
-"""Voice rules: the bass stays under the melody, the accompaniment does not double the tune in
-unison, each voice fits its instrument and its staff, and the outer voices avoid parallel
-fifths and octaves. Also the melody's range and its steps and leaps."""
+"""Voice rules: the bass stays under the melody and under the accompaniment, the
+accompaniment does not double the tune in unison, each voice fits its instrument and its
+staff, and the outer voices avoid parallel fifths and octaves. Also the melody's range and
+its steps and leaps."""
 
 from __future__ import annotations
 
@@ -46,6 +47,47 @@ def check_crossing(analysis: Analysis) -> Checked:
         )
     rate = float(above.sum() / both.sum()) if both.any() else None
     return Checked(tuple(found), {"bass_above_melody": rate})
+
+
+def check_under_bass(analysis: Analysis) -> Checked:
+    """Accompanying voices sounding under the bass: the harmony's lowest note is then not the
+    bass's, and a triad over its own fifth sounds as a 6/4. One finding per voice, at the
+    first place, with the share of the moments it and the bass sound together."""
+    voices, bass = analysis.voices, analysis.bass
+    if bass is None or voices.bass == voices.melody or not bass.size:
+        return Checked((), {"accompaniment_under_bass": None})
+    found: list[Finding] = []
+    under_total, both_total = 0, 0
+    for index, voice in enumerate(voices.voices):
+        if index in (voices.bass, voices.melody):
+            continue
+        line = voice.bottom_line()
+        ticks = np.union1d(line.time, bass.time)
+        mine, theirs = line.sounding(ticks), bass.sounding(ticks)
+        both = (mine >= 0) & (theirs >= 0)
+        low, deep = line.pitch[np.maximum(mine, 0)], bass.pitch[np.maximum(theirs, 0)]
+        under = both & (low < deep)
+        under_total += int(under.sum())
+        both_total += int(both.sum())
+        if not under.any():
+            continue
+        first = int(np.flatnonzero(under)[0])
+        bar, beat = analysis.place(int(ticks[first]))
+        found.append(
+            Finding(
+                "voices.under-bass",
+                Severity.WARNING,
+                bar,
+                beat,
+                voice.label,
+                f"the {voice.instrument} sounds under the bass ({pitch_name(int(low[first]))} "
+                f"under {pitch_name(int(deep[first]))}) at {under.sum() / both.sum():.0%} of "
+                f"the moments both sound: the harmony does not stand on the bass",
+                "voice the part above the bass, or move the bass down an octave",
+            )
+        )
+    rate = under_total / both_total if both_total else None
+    return Checked(tuple(found), {"accompaniment_under_bass": rate})
 
 
 def check_unisons(analysis: Analysis) -> Checked:

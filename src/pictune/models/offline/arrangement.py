@@ -1,11 +1,13 @@
 """The arrangement under the tune: a bass line in the bass register, an accompaniment
 texture (waltz, march, arpeggio, pad, strummed, hymn) and an optional drum part.
 
-The bass takes the chord's root on every downbeat (the third of a diminished chord), moves to
-the nearest octave so it walks rather than jumps, takes the third (first inversion) for a
-chord that starts mid-bar when that gives a step, and stays between E2 and A3: on the bass
-staff with at most one ledger line, always below the melody. The chords are close triads
-voiced just under the melody, each inversion chosen nearest the one before."""
+The chords are close triads voiced just under the melody, each inversion chosen nearest the
+one before. The bass takes the chord's root on every downbeat (the third of a diminished
+chord), moves to the nearest octave so it walks rather than jumps, takes the third (first
+inversion) for a chord that starts mid-bar when that gives a step, and stays between E2 and
+A3 (C2 when it must, to stay under the chords): on the bass staff with at most two ledger
+lines, below the melody and below every note of the chords, so the harmony stands on it (a
+triad over its own fifth, under a higher bass, sounds as a 6/4)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pictune.models.offline.harmony import Slot, chord_at
 from pictune.models.offline.theory import Chord, parallel_motion
 
 BASS_LOW, BASS_HIGH = 40, 57  # E2 … A3
+BASS_FLOOR = 36  # C2: the bass goes this low only to stay under the chords
 TEXTURES = ("hymn", "pad", "arpeggio", "waltz", "march", "strummed")
 # General MIDI percussion keys: bass drum, snare, closed hi-hat.
 KICK, SNARE, HAT = 36, 38, 42
@@ -31,30 +34,38 @@ class Event:
 
 
 def _bass_pitch(pitch_class: int, previous: int, low: int = BASS_LOW, high: int = BASS_HIGH) -> int:
+    """The pitch of `pitch_class` nearest `previous` within low … high; under `low` (down to
+    C2) only when the range holds none."""
     options = [p for p in range(low, high + 1) if p % 12 == pitch_class]
+    if not options:
+        high = max(high, BASS_FLOOR + 11)  # C2 … B2 holds every pitch class
+        options = [p for p in range(BASS_FLOOR, high + 1) if p % 12 == pitch_class]
     return min(options, key=lambda p: (abs(p - previous), p))
 
 
 def bass_notes(
-    bars: list[list[Slot]], bar: int, high: int = BASS_HIGH
+    bars: list[list[Slot]], bar: int, high: int = BASS_HIGH, under: list[int] | None = None
 ) -> list[tuple[int, int, int, Chord]]:
     """(start, length, pitch, chord) of the bass note under each chord, never above `high`
-    (a little under the melody's lowest note)."""
+    (a little under the melody's lowest note) nor, with `under` (one pitch per chord slot:
+    the chord part's lowest note), at or above the chord's own lowest note."""
     high = max(BASS_LOW + 12, min(high, BASS_HIGH))
     result: list[tuple[int, int, int, Chord]] = []
     previous = 48
+    ceilings = iter(under or [])
     for number, slots in enumerate(bars):
         final = number == len(bars) - 1
         for slot in slots:
             chord = slot.chord
+            ceiling = min(high, next(ceilings, high + 1) - 1)
             root = chord.tones[1] if chord.quality == "dim" else chord.root
-            pitch = _bass_pitch(root, previous, BASS_LOW, high)
+            pitch = _bass_pitch(root, previous, BASS_LOW, ceiling)
             if slot.start and chord.quality != "dim":
-                third = _bass_pitch(chord.tones[1], previous, BASS_LOW, high)
+                third = _bass_pitch(chord.tones[1], previous, BASS_LOW, ceiling)
                 if 1 <= abs(third - previous) <= 2 < abs(pitch - previous):
                     pitch = third  # first inversion for a stepwise bass
             if final:
-                pitch = _bass_pitch(chord.root, previous, BASS_LOW, 52)
+                pitch = _bass_pitch(chord.root, previous, BASS_LOW, min(52, ceiling))
             result.append((number * bar + slot.start, slot.length, pitch, chord))
             previous = pitch
     return result
@@ -111,9 +122,14 @@ def accompany(
 ) -> tuple[list[Event], list[Event]]:
     """The bass line (never above `bass_high`) and the chord part (close under the melody's
     lowest note) for `texture`; the last bar holds its chord."""
-    basses = bass_notes(bars, bar, bass_high)
-    bass_high = max(BASS_LOW + 12, min(bass_high, BASS_HIGH))
     voicings = chord_voicings(bars, melody_low)
+    basses = bass_notes(bars, bar, bass_high, [v[0] for v in voicings])
+    # Where even C2 … B2 held no bass under a low voicing, the chord moves up over the bass.
+    voicings = [
+        v if v[0] > b[2] else min(_voicings(b[3], b[2] + 1, b[2] + 12), key=lambda o: o[0])
+        for v, b in zip(voicings, basses, strict=True)
+    ]
+    bass_high = max(BASS_LOW + 12, min(bass_high, BASS_HIGH))
     bass: list[Event] = []
     chords: list[Event] = []
     last = len(bars) - 1
@@ -135,7 +151,9 @@ def accompany(
                     chords.append(Event(at + 2, 2, voicing))
                     chords.append(Event(at + 4, 2, voicing))
                 elif k == 0 or strong:
-                    fifth = _bass_pitch(chord.tones[2], pitch, BASS_LOW, bass_high)
+                    fifth = _bass_pitch(
+                        chord.tones[2], pitch, BASS_LOW, min(bass_high, voicing[0] - 1)
+                    )
                     bass.append(Event(at, beat, (pitch if k == 0 else fifth,)))
                     chords.append(Event(at, beat, ()))
                 else:
