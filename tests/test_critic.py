@@ -196,6 +196,15 @@ def test_parallel_fifths_between_the_outer_voices_are_found():
     assert [(f.bar, f.beat) for f in found] == [(1, 2), (1, 3), (1, 4)]
 
 
+def test_parallel_octaves_across_a_barline_over_a_held_bass_are_found():
+    """The tune's last note over the held bass makes the octave, and both move to the next
+    downbeat's octave: the moment before the downbeat counts, not only common onsets."""
+    [found] = findings(two_voices("c2 B2|A4|]", "B,,4|A,,4|]"), "voices.parallel-octaves")
+    assert (found.bar, found.beat) == (2, 1) and "B2–B4 to A2–A4" in found.message
+    oblique = two_voices("c2 B2|B4|]", "B,,4|A,,4|]")  # the tune holds its pitch: oblique
+    assert "voices.parallel-octaves" not in rules(oblique)
+
+
 def test_parallel_octaves_are_found_and_contrary_motion_passes():
     assert "voices.parallel-octaves" in rules(two_voices("c d e f|c4|]", "C, D, E, F,|C,4|]"))
     contrary = rules(two_voices("G F E D|C4|]", "C, D, E, F,|C,4|]"))

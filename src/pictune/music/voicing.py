@@ -184,24 +184,29 @@ def _ledger_finding(analysis: Analysis, voice: Voice, many: npt.NDArray[np.bool_
 
 
 def check_parallels(analysis: Analysis) -> Checked:
-    """Parallel fifths and octaves (or unisons) between the melody and the bass."""
+    """Parallel fifths and octaves (or unisons) between the melody and the bass: where both
+    strike a new note at once, the interval sounding just before and the new one are the
+    same perfect fifth or octave and both voices moved the same way. (Across a barline too:
+    a tune's last note over a held bass, then both moving to the next downbeat.)"""
     melody, bass = analysis.melody, analysis.bass
     if bass is None or not melody.size or not bass.size:
         return Checked((), {})
     ticks = np.intersect1d(melody.time, bass.time)
+    ticks = ticks[ticks > 0]
     top, low = melody.sounding(ticks), bass.sounding(ticks)
-    keep = (top >= 0) & (low >= 0)
-    ticks, upper, lower = ticks[keep], melody.pitch[top[keep]], bass.pitch[low[keep]]
-    if ticks.size < 2:
-        return Checked((), {})
-    interval = (upper - lower) % 12
-    up, down = np.diff(upper), np.diff(lower)
-    same = (interval[1:] == interval[:-1]) & np.isin(interval[1:], (0, 7))
+    was_top, was_low = melody.sounding(ticks - 1), bass.sounding(ticks - 1)
+    keep = (top >= 0) & (low >= 0) & (was_top >= 0) & (was_low >= 0)
+    ticks = ticks[keep]
+    upper, lower = melody.pitch[top[keep]], bass.pitch[low[keep]]
+    before_upper, before_lower = melody.pitch[was_top[keep]], bass.pitch[was_low[keep]]
+    interval, before = (upper - lower) % 12, (before_upper - before_lower) % 12
+    up, down = upper - before_upper, lower - before_lower
+    same = (interval == before) & np.isin(interval, (0, 7))
     moving = (up != 0) & (down != 0) & (np.sign(up) == np.sign(down))
     found: list[Finding] = []
     for k in np.flatnonzero(same & moving):
-        bar, beat = analysis.place(int(ticks[k + 1]))
-        kind = "fifths" if interval[k + 1] == 7 else "octaves"
+        bar, beat = analysis.place(int(ticks[k]))
+        kind = "fifths" if interval[k] == 7 else "octaves"
         found.append(
             Finding(
                 f"voices.parallel-{kind}",
@@ -209,9 +214,9 @@ def check_parallels(analysis: Analysis) -> Checked:
                 bar,
                 beat,
                 analysis.bass_label,
-                f"parallel {kind} between melody and bass ({pitch_name(int(lower[k]))}–"
-                f"{pitch_name(int(upper[k]))} to {pitch_name(int(lower[k + 1]))}–"
-                f"{pitch_name(int(upper[k + 1]))})",
+                f"parallel {kind} between melody and bass ({pitch_name(int(before_lower[k]))}–"
+                f"{pitch_name(int(before_upper[k]))} to {pitch_name(int(lower[k]))}–"
+                f"{pitch_name(int(upper[k]))})",
                 "move the bass against the melody (contrary motion) or change its note",
             )
         )

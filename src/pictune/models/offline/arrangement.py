@@ -11,7 +11,7 @@ triad over its own fifth, under a higher bass, sounds as a 6/4)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pictune.models.offline.harmony import Slot, chord_at
@@ -182,45 +182,70 @@ def accompany(
 
 
 def clear_parallels(
-    bass: list[Event], tune: Mapping[int, int], bars: list[list[Slot]], bar: int, high: int
+    bass: list[Event],
+    melody: Sequence[tuple[int, int, int]],
+    chords: Sequence[Event],
+    bars: list[list[Slot]],
+    bar: int,
+    high: int,
 ) -> list[Event]:
-    """The bass with no parallel fifths or octaves against the tune (`tune`: onset → pitch).
+    """The bass with no parallel fifths or octaves against the tune (`melody`: start, length,
+    pitch), counted as the critic counts them: where both strike at once, against the
+    interval sounding just before.
 
-    Where the tune and the bass strike together and move in parallel fifths or octaves from
-    the last moment they did, the bass note changes: to the chord's third (a first
-    inversion) when that keeps a singable line (no leap over an octave) and makes no new
-    parallels, else to its root an octave away, so the bass moves against the tune. The
-    last bar's tonic stays, and every bass note stays under the tune and within E2 … `high`.
-    A parallel no such change clears is left (the critic still reports it)."""
+    Such a bass note changes to the chord's third (a first inversion), else to its root an
+    octave away, whichever first keeps a singable line (no leap over an octave), stays under
+    the tune and under the chords, and makes no new parallels here or at the next bass note.
+    The last bar's tonic stays. A parallel no such change clears is left (the critic still
+    reports it)."""
     high = max(BASS_LOW + 12, min(high, BASS_HIGH))
     bass = list(bass)
-    struck = [i for i, e in enumerate(bass) if e.pitches and e.start in tune]
+    tune = sorted(melody)
+    onsets = {start: pitch for start, _, pitch in tune}
     final_bar = (len(bars) - 1) * bar
 
-    def pair(i: int) -> tuple[int, int]:
-        return tune[bass[i].start], bass[i].pitches[0]
+    def sounding(notes: Sequence[tuple[int, int, int]], time: int) -> int | None:
+        return next((p for s, length, p in notes if s <= time < s + length), None)
 
-    for j in range(1, len(struck)):
-        i, k = struck[j - 1], struck[j]
-        if bass[k].start >= final_bar or not parallel_motion(pair(i), pair(k)):
+    def parallel_at(k: int) -> bool:
+        event = bass[k]
+        time = event.start
+        if not event.pitches or time == 0 or time not in onsets:
+            return False
+        lows = [(e.start, e.length, e.pitches[0]) for e in bass[max(0, k - 8) : k] if e.pitches]
+        before = (sounding(tune, time - 1), sounding(lows, time - 1))
+        if before[0] is None or before[1] is None:
+            return False
+        return parallel_motion((before[0], before[1]), (onsets[time], event.pitches[0]))
+
+    for k, event in enumerate(bass):
+        if event.start >= final_bar or not parallel_at(k):
             continue
-        melody, previous = tune[bass[k].start], bass[i].pitches[0]
-        chord = chord_at(bars[bass[k].start // bar], bass[k].start % bar)
-        after = pair(struck[j + 1]) if j + 1 < len(struck) else None
-        thirds = [p for p in range(BASS_LOW, high + 1) if p % 12 == chord.tones[1]]
-        roots = [p for p in range(BASS_LOW, high + 1) if p % 12 == bass[k].pitches[0] % 12]
-        options = sorted(thirds, key=lambda p: abs(p - previous)) + sorted(
-            (p for p in roots if p != bass[k].pitches[0]), key=lambda p: abs(p - previous)
+        chord = chord_at(bars[event.start // bar], event.start % bar)
+        sounding_chords = [
+            min(c.pitches)
+            for c in chords
+            if c.pitches
+            and c.start < event.start + event.length
+            and event.start < c.start + c.length
+        ]
+        ceiling = min([high, onsets[event.start] - 1, *(p - 1 for p in sounding_chords)])
+        previous = next((e.pitches[0] for e in reversed(bass[:k]) if e.pitches), event.pitches[0])
+        following = next((j for j in range(k + 1, len(bass)) if bass[j].pitches), None)
+        options = [p for p in range(BASS_FLOOR, ceiling + 1) if p % 12 == chord.tones[1]]
+        options.sort(key=lambda p: abs(p - previous))
+        roots = [p for p in range(BASS_FLOOR, ceiling + 1) if p % 12 == event.pitches[0] % 12]
+        options += sorted(
+            (p for p in roots if p != event.pitches[0]), key=lambda p: abs(p - previous)
         )
+        original = event
         for pitch in options:
-            if (
-                pitch < melody
-                and abs(pitch - previous) <= 12
-                and not parallel_motion(pair(i), (melody, pitch))
-                and not (after and parallel_motion((melody, pitch), after))
-            ):
-                bass[k] = replace(bass[k], pitches=(pitch,))
+            if abs(pitch - previous) > 12:
+                continue
+            bass[k] = replace(original, pitches=(pitch,))
+            if not parallel_at(k) and not (following is not None and parallel_at(following)):
                 break
+            bass[k] = original
     return bass
 
 

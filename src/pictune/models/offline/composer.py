@@ -232,7 +232,8 @@ def compose_piece(
         if coda:
             melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high, rng))
     # What the tune could not avoid (a returning phrase's fixed opening), the bass clears.
-    bass = clear_parallels(bass, {n.start: n.pitch for n in melody}, bars, bar, low - 3)
+    tune = [(n.start, n.length, n.pitch) for n in melody]
+    bass = clear_parallels(bass, tune, chords, bars, bar, low - 3)
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
     counter = (
         countermelody(bars, melody, bass, bar, beat, rng, len(intro)) if plan.countermelody else []
