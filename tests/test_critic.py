@@ -196,6 +196,13 @@ def test_parallel_fifths_between_the_outer_voices_are_found():
     assert [(f.bar, f.beat) for f in found] == [(1, 2), (1, 3), (1, 4)]
 
 
+def test_an_augmented_second_in_minor_is_found():
+    [found] = findings(tune("c _A =B c|c4|]", key="Cm"), "melody.augmented-second")
+    assert (found.bar, found.beat) == (1, 3) and "Ab4 to B4" in found.message
+    assert "melody.augmented-second" not in rules(tune("c =A =B c|c4|]", key="Cm"))  # melodic
+    assert "melody.augmented-second" not in rules(tune("c _A =B c|c4|]", key="C"))  # not minor
+
+
 def test_parallel_octaves_across_a_barline_over_a_held_bass_are_found():
     """The tune's last note over the held bass makes the octave, and both move to the next
     downbeat's octave: the moment before the downbeat counts, not only common onsets."""
@@ -367,7 +374,7 @@ def test_every_rule_the_critic_emits_is_listed_with_a_description():
         for module in (cadences, consonance, notation, repetition, voicing)
     )
     emitted = set(
-        re.findall(r'"((?:cadence|harmony|voices|notation|repetition)\.[a-z-]+)"', sources)
+        re.findall(r'"((?:cadence|harmony|voices|melody|notation|repetition)\.[a-z-]+)"', sources)
     )
     emitted |= {"voices.parallel-fifths", "voices.parallel-octaves"}  # built from the interval
     assert emitted == set(RULES)

@@ -21,6 +21,7 @@ from pictune.music.notation import check_beams, check_beat_crossings
 from pictune.music.repetition import check_repetition
 from pictune.music.score import Score
 from pictune.music.voicing import (
+    check_augmented_seconds,
     check_crossing,
     check_parallels,
     check_ranges,
@@ -133,6 +134,7 @@ def _checks(analysis: Analysis) -> list[Checked]:
         check_unisons(analysis),
         check_ranges(analysis),
         check_parallels(analysis),
+        check_augmented_seconds(analysis),
         check_repetition(analysis),
         Checked((), dict(melody_rates(analysis.melody))),
     ]

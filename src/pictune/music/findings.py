@@ -42,6 +42,8 @@ RULES = {
     "voices.ledger-lines": "a part sits far off its clef's staff",
     "voices.parallel-fifths": "melody and bass move in parallel fifths",
     "voices.parallel-octaves": "melody and bass move in parallel octaves",
+    "melody.augmented-second": "in a minor key the melody steps from the sixth to the "
+    "raised seventh (an augmented second)",
     "notation.beat-crossing": "a note starting off the beat runs across the next beat untied",
     "notation.beaming": "a beam hides a beat",
     "notation.unbeamed": "short notes are written apart instead of beamed",

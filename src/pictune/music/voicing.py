@@ -223,6 +223,36 @@ def check_parallels(analysis: Analysis) -> Checked:
     return Checked(tuple(found), {})
 
 
+def check_augmented_seconds(analysis: Analysis) -> Checked:
+    """In a minor key, the melody stepping between the sixth degree and the raised seventh
+    (A flat to B natural in C minor): an augmented second, awkward to sing; melodic minor
+    raises the sixth on the way up and lowers the seventh on the way down."""
+    key, melody = analysis.key, analysis.melody
+    if not key.is_minor or melody.size < 2:
+        return Checked((), {})
+    sixth, seventh = (key.tonic + 8) % 12, (key.tonic + 11) % 12
+    pcs, moves = melody.pitch % 12, np.abs(np.diff(melody.pitch))
+    pairs = ((pcs[:-1] == sixth) & (pcs[1:] == seventh)) | (
+        (pcs[:-1] == seventh) & (pcs[1:] == sixth)
+    )
+    found: list[Finding] = []
+    for k in np.flatnonzero(pairs & (moves == 3)):
+        bar, beat = analysis.place(int(melody.time[k + 1]))
+        found.append(
+            Finding(
+                "melody.augmented-second",
+                Severity.WARNING,
+                bar,
+                beat,
+                analysis.melody_label,
+                f"the melody moves an augmented second ({pitch_name(int(melody.pitch[k]))} to "
+                f"{pitch_name(int(melody.pitch[k + 1]))})",
+                "raise the sixth going up to the leading tone, or lower the seventh coming down",
+            )
+        )
+    return Checked(tuple(found), {})
+
+
 def melody_rates(line: Line) -> dict[str, float | int | None]:
     """Range in semitones, and the shares of repeated notes, steps and leaps."""
     if not line.size:

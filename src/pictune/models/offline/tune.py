@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from pictune.models.offline.harmony import Harmony, Phrase, chord_at
+from pictune.models.offline.harmony import Harmony, Phrase, Slot, chord_at
 from pictune.models.offline.melody import MelodyModel
 from pictune.models.offline.theory import SCALES, Chord, parallel_motion
 
@@ -50,6 +50,53 @@ def scale_for(chord: Chord) -> tuple[int, ...]:
 
 
 FIGURES = ("passing", "skip", "neighbour")
+
+
+def smooth_augmented_seconds(
+    notes: list[Note], bars: list[list[Slot]], bar: int, low: int, high: int
+) -> list[Note]:
+    """The melody without augmented seconds between a minor region's sixth and raised
+    seventh (A flat and B natural in C minor), as melodic minor writes it: going up, the
+    sixth is raised (or, on a beat of a chord that holds it, becomes the tonic above, a step
+    over the leading tone); coming down, the sixth after the leading tone becomes the fifth
+    (or the leading tone, off the beat, becomes the tonic). Where the range allows none of
+    these, the second note becomes the chord tone nearest the first. Notes on a beat stay
+    chord tones."""
+    notes = list(notes)
+    for k in range(1, len(notes)):
+        a, b = notes[k - 1], notes[k]
+        chord = chord_at(bars[b.start // bar], b.start % bar)
+        if chord.region_mode != "minor" or abs(b.pitch - a.pitch) != 3:
+            continue
+        sixth, seventh = (chord.region_pc + 8) % 12, (chord.region_pc + 11) % 12
+        under_a = chord_at(bars[a.start // bar], a.start % bar)
+        if a.pitch % 12 == sixth and b.pitch % 12 == seventh and b.pitch > a.pitch:
+            if not a.on_beat or sixth not in under_a.tones:
+                mended = replace(a, pitch=a.pitch + 1)
+            else:
+                mended = replace(a, pitch=b.pitch + 1)  # the tonic, then down to 7
+            if low <= mended.pitch <= high:
+                notes[k - 1] = mended
+        elif a.pitch % 12 == seventh and b.pitch % 12 == sixth and b.pitch < a.pitch:
+            if (not b.on_beat or sixth not in chord.tones) and low <= b.pitch - 1:
+                notes[k] = replace(b, pitch=b.pitch - 1)  # the fifth
+            elif not a.on_beat and a.pitch + 1 <= high:
+                notes[k - 1] = replace(a, pitch=a.pitch + 1)
+        else:
+            continue
+        if abs(notes[k].pitch - notes[k - 1].pitch) == 3 and {
+            notes[k].pitch % 12,
+            notes[k - 1].pitch % 12,
+        } == {sixth, seventh}:
+            others = [
+                p
+                for p in range(low, high + 1)
+                if p % 12 in chord.tones and p % 12 not in (sixth, seventh)
+            ]
+            if others:
+                nearest = min(others, key=lambda p: (abs(p - a.pitch), p))
+                notes[k] = replace(b, pitch=nearest)
+    return notes
 
 
 def _tonic_and_dominant(tonic_pc: int, mode: str) -> frozenset[int]:
