@@ -196,6 +196,12 @@ def test_parallel_fifths_between_the_outer_voices_are_found():
     assert [(f.bar, f.beat) for f in found] == [(1, 2), (1, 3), (1, 4)]
 
 
+def test_a_leading_tone_leaping_away_from_the_final_tonic_is_found():
+    [found] = findings(tune("G A B c'|b4|c4|]"), "cadence.leading-tone")
+    assert found.bar == 3 and "B5 leaps to the final C5" in found.message
+    assert "cadence.leading-tone" not in rules(tune("G A B c'|b4|c'4|]"))
+
+
 def test_an_augmented_second_in_minor_is_found():
     [found] = findings(tune("c _A =B c|c4|]", key="Cm"), "melody.augmented-second")
     assert (found.bar, found.beat) == (1, 3) and "Ab4 to B4" in found.message

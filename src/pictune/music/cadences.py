@@ -8,6 +8,7 @@ import numpy as np
 from pictune.music.analysis import Analysis
 from pictune.music.findings import Checked, Finding, Severity
 from pictune.music.keys import Key
+from pictune.music.ranges import pitch_name
 
 PHRASE_BARS = 4
 
@@ -38,6 +39,25 @@ def _final(analysis: Analysis) -> list[Finding]:
                     analysis.melody_label,
                     f"the piece ends on {_degree_words(key, last)}, not the tonic {tonic}",
                     f"end the melody on {tonic}",
+                )
+            )
+        elif (
+            melody.size > 1
+            and key.mode in ("major", "minor")
+            and int(melody.pitch[-2]) % 12 == key.leading_tone
+            and int(melody.pitch[-1]) - int(melody.pitch[-2]) != 1
+        ):
+            bar, beat = analysis.place(int(melody.time[-1]))
+            found.append(
+                Finding(
+                    "cadence.leading-tone",
+                    Severity.WARNING,
+                    bar,
+                    beat,
+                    analysis.melody_label,
+                    f"the leading tone {pitch_name(int(melody.pitch[-2]))} leaps to the final "
+                    f"{pitch_name(int(melody.pitch[-1]))} instead of rising a semitone",
+                    f"end on the {tonic} just above the leading tone",
                 )
             )
     if bass is not None and bass.size:

@@ -39,7 +39,13 @@ from pictune.models.offline.melody import MelodyModel, melody_line
 from pictune.models.offline.notation import VoiceText, abc_lines, voice_bars
 from pictune.models.offline.plan import FORMS, MELODY_RANGES, PROGRAM_NAMES, MusicalPlan
 from pictune.models.offline.theory import Key, key_name, tonic_pc
-from pictune.models.offline.tune import CONTOURS, MelodyWriter, Note, smooth_augmented_seconds
+from pictune.models.offline.tune import (
+    CONTOURS,
+    MelodyWriter,
+    Note,
+    resolve_final_leading_tone,
+    smooth_augmented_seconds,
+)
 from pictune.music.score import Score
 
 BAR_SIXTEENTHS = {
@@ -231,7 +237,9 @@ def compose_piece(
         melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
         if coda:
             melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high, rng))
-        melody = smooth_augmented_seconds(melody, bars, bar, low, high)
+        melody = resolve_final_leading_tone(
+            smooth_augmented_seconds(melody, bars, bar, low, high), low, high
+        )
         notes = [Note(n.start - shift, n.length, n.pitch, n.on_beat) for n in melody]
         notes = [n for n in notes if 0 <= n.start < len(harmony.bars) * bar]
     # What the tune could not avoid (a returning phrase's fixed opening), the bass clears.

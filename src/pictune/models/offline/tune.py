@@ -52,6 +52,22 @@ def scale_for(chord: Chord) -> tuple[int, ...]:
 FIGURES = ("passing", "skip", "neighbour")
 
 
+def resolve_final_leading_tone(notes: list[Note], low: int, high: int) -> list[Note]:
+    """The leading tone before the final tonic rises a semitone into it: where it lies a
+    seventh above the tonic, the tonic moves up an octave to meet it (the line keeps its
+    shape), else the leading tone moves down an octave, whichever the range holds."""
+    if len(notes) < 2:
+        return notes
+    *rest, lead, final = notes
+    if lead.pitch % 12 != (final.pitch - 1) % 12 or final.pitch - lead.pitch == 1:
+        return notes
+    if low <= lead.pitch + 1 <= high:
+        return [*rest, lead, replace(final, pitch=lead.pitch + 1)]
+    if low <= final.pitch - 1 <= high:
+        return [*rest, replace(lead, pitch=final.pitch - 1), final]
+    return notes
+
+
 def smooth_augmented_seconds(
     notes: list[Note], bars: list[list[Slot]], bar: int, low: int, high: int
 ) -> list[Note]:
