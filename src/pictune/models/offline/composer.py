@@ -428,7 +428,7 @@ def write_abc(
     names = iter(str(n) for n in range(1, 7))
     voices = [(next(names), melody_bars)]
     header_voices = [
-        f'V:1 name="{_instrument(plan.melody_program)}" clef=treble',
+        f'V:1 name="{_instrument(plan.melody_program)}" clef={_clef(events, plan.melody_program)}',
         f"%%MIDI program {plan.melody_program}",
         "%%MIDI gchordoff",  # the chord symbols are for reading; the other voices play them
     ]
@@ -443,7 +443,7 @@ def write_abc(
         first = next(e.start for e in events if e.pitches)  # the dynamic on the first note
         text = VoiceText(key, region_at, {first: [f"!{soft}!"]})
         voices.append((name, voice_bars(events, bar, beat, text)))
-        clef = "bass" if events is bass else _clef(events)
+        clef = "bass" if events is bass else _clef(events, program)
         header_voices += [
             f'V:{name} name="{_instrument(program)}" clef={clef}',
             f"%%MIDI program {program}",
@@ -478,18 +478,21 @@ def write_abc(
 
 
 # Each clef's staff, as the lowest and highest pitch written without a ledger line.
-STAFFS = {"treble": (62, 79), "bass": (41, 59)}  # D4 (under the staff) … G5; F2 … B3
+STAFFS = {"treble": (62, 79), "bass": (41, 59), "alto": (52, 69)}  # D4 … G5; F2 … B3; E3 … A4
+VIOLA = 41  # General MIDI's viola: read in the alto clef
 
 
-def _clef(events: list[Event]) -> str:
-    """The clef (treble or bass) whose staff needs the fewer ledger lines for the part."""
+def _clef(events: list[Event], program: int) -> str:
+    """The clef whose staff needs the fewest ledger lines for the part: treble or bass, or
+    for a viola the alto clef it reads, unless another needs fewer."""
     pitches = [p for e in events for p in e.pitches]
 
     def ledgers(clef: str) -> float:
         low, high = STAFFS[clef]
         return sum(max(0, low - p) + max(0, p - high) for p in pitches) / 1.75
 
-    return min(("treble", "bass"), key=lambda clef: (ledgers(clef), clef != "bass"))
+    clefs = ("alto", "treble", "bass") if program == VIOLA else ("bass", "treble")
+    return min(clefs, key=lambda clef: (ledgers(clef), clefs.index(clef)))
 
 
 def _instrument(program: int) -> str:
