@@ -192,3 +192,21 @@ def test_a_single_line_instrument_takes_the_tune_not_the_chords(instrument):
 def test_an_instrument_that_plays_chords_takes_the_whole_piece():
     plan = plan_for(WARM, "for piano")
     assert plan.melody_program == plan.accompaniment_program == plan.bass_program == 0
+
+
+def test_accidentals_are_written_once_a_bar_and_read_alike_by_abc2midi_and_a_musician():
+    """In E flat: E natural stated once for the bar, not on every chord; an E natural in
+    another octave gets a courtesy sign (a musician reads accidentals per note, abc2midi per
+    letter); E flat again states its flat; the next bar starts from the key signature."""
+    from pictune.models.offline.arrangement import Event
+    from pictune.models.offline.notation import VoiceText, voice_bars
+    from pictune.models.offline.theory import Key
+    from pictune.music.score import Score
+
+    key = Key("Eb", "major")
+    pitches = [(60, 64), (60, 64), (76,), (63,), (64,), (64,), (63,), (63,)]
+    events = [Event(2 * k, 2, p) for k, p in enumerate(pitches)]
+    bars = voice_bars(events, 8, 4, VoiceText(key, lambda t: key))
+    assert bars == ["[C=E][CE] =e_E", "=EE _EE"]
+    played = Score.from_abc("X:1\nT:t\nM:2/4\nL:1/16\nK:Eb\n" + " | ".join(bars) + " |]\n")
+    assert [int(p) for p in played.pitch] == [p for chord in pitches for p in chord]

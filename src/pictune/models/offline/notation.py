@@ -55,24 +55,32 @@ def _pieces(
 
 
 class _Speller:
-    """ABC note names with accidentals kept right within a bar: once a letter has been
-    altered in a bar, every later note on that letter states its accidental."""
+    """ABC note names with accidentals kept right within a bar, for both readings of an
+    accidental: abc2midi carries it to every octave of the letter for the rest of the bar,
+    a musician to the same note only. A note states its accidental when either reading
+    would otherwise get it wrong: the first altered note, a return to the signature's note,
+    and a courtesy sign in another octave; the same note again within the bar needs none."""
 
     def __init__(self, key: Key) -> None:
         self.key = key
-        self.touched: set[str] = set()
+        self.letters: dict[str, int] = {}  # alteration in force for a letter (abc2midi)
+        self.notes: dict[tuple[str, int], int] = {}  # … for one note (a reader)
 
     def new_bar(self) -> None:
-        self.touched = set()
+        self.letters, self.notes = {}, {}
 
     def name(self, pitch: int, region: Key) -> str:
         letter, alter = region.spell(pitch)
         natural = pitch - alter
         octave = (natural - NATURAL_PC[letter]) // 12 - 1
+        signature = self.key.signature[letter]
         sign = ""
-        if alter != self.key.signature[letter] or letter in self.touched:
+        if (
+            self.letters.get(letter, signature) != alter
+            or self.notes.get((letter, octave), signature) != alter
+        ):
             sign = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}[alter]
-            self.touched.add(letter)
+            self.letters[letter] = self.notes[letter, octave] = alter
         if octave >= 5:
             return sign + letter.lower() + "'" * (octave - 5)
         return sign + letter + "," * (4 - octave)
