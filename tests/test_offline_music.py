@@ -210,3 +210,21 @@ def test_accidentals_are_written_once_a_bar_and_read_alike_by_abc2midi_and_a_mus
     assert bars == ["[C=E][CE] =e_E", "=EE _EE"]
     played = Score.from_abc("X:1\nT:t\nM:2/4\nL:1/16\nK:Eb\n" + " | ".join(bars) + " |]\n")
     assert [int(p) for p in played.pitch] == [p for chord in pitches for p in chord]
+
+
+def test_a_chord_that_goes_on_within_a_bar_is_named_once():
+    """Two chord slots of a bar holding the same chord: one symbol ("Cm" E F G A "Cm" G was
+    written for two of the generated pictures)."""
+    import itertools
+    import re
+
+    from bench_offline import colour_fields, scenes
+
+    pictures = dict(colour_fields() + scenes())
+    for name in ("dark-cool-11", "bright-warm-07"):
+        plan = plan_from_analysis(analyse(pictures[name]), None, 16)
+        abc = compose_piece(plan, MelodyModel(), 1, "T").abc
+        melody = abc.split("\nV:1\n", 1)[1].split("\nV:2", 1)[0].replace("\n", "")
+        for bar in melody.split("|"):
+            symbols = re.findall(r'"([^"]+)"', bar)
+            assert all(a != b for a, b in itertools.pairwise(symbols)), (name, bar)

@@ -407,14 +407,19 @@ def write_abc(
     events = [Event(0, intro * bar, ())] if intro else []
     events += [Event(n.start, n.length, (n.pitch,)) for n in melody]
     marks: dict[int, list[str]] = {}
+    splits: set[int] = set()
     for number, slots in enumerate(bars):
+        named = ""
         for slot in slots:
             at = number * bar + slot.start
-            marks.setdefault(at, []).append(f'"{slot.chord.symbol(region_at(at))}"')
+            symbol = slot.chord.symbol(region_at(at))
+            if symbol != named:  # a chord that goes on within the bar is not named again
+                marks.setdefault(at, []).append(f'"{symbol}"')
+                splits.add(at)
+            named = symbol
     for phrase in phrases:
         loud = min(3, level + 1) if phrase.letter[0] != "A" else level
         marks.setdefault((phrase.first_bar + intro) * bar, []).append(f"!{DYNAMICS[loud]}!")
-    splits = {number * bar + s.start for number, slots in enumerate(bars) for s in slots}
     melody_text = VoiceText(
         key, region_at, marks, splits, staccato=not plan.legato, slurred=plan.legato
     )
