@@ -48,6 +48,7 @@ from pictune.models.offline.tune import (
 )
 from pictune.music.score import Score
 
+HARP = 46  # General MIDI's orchestral harp
 BAR_SIXTEENTHS = {
     "4/4": 16,
     "3/4": 12,
@@ -218,6 +219,8 @@ def compose_piece(
     texture = plan.texture if plan.texture in TEXTURES else "hymn"
     if texture == "waltz" and bar // beat != 3:
         texture = "march"
+    if texture == "strummed" and plan.accompaniment_program == HARP:
+        texture = "arpeggio"  # a harp does not strum repeated block chords: it breaks them
     # The arrangement first (the chords sit under the lowest note the tune may reach), so
     # the tune can keep clear of parallel fifths and octaves with the bass.
     bass, chords = accompany(texture, bars, bar, beat, low, low - 3)
