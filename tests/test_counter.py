@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,6 +96,26 @@ def test_the_counter_sits_in_its_own_register(with_counter):
         tune, counter, _, bass = parts(abc)
         middle = np.median([p for _, _, p in counter])
         assert np.median([p for _, _, p in bass]) < middle < np.median([p for _, _, p in tune])
+
+
+def test_the_counter_stays_in_its_instruments_range(with_counter):
+    """The bass may sit as low as C2 now (under the chords); the counter's window (a third
+    over the bass) must still end at its instrument's lowest note: a viola never goes under
+    C3."""
+    from pictune.images import load_image
+    from pictune.models.offline.analysis import analyse
+    from pictune.models.offline.counter import counter_program
+    from pictune.models.offline.plan import plan_from_analysis
+    from pictune.music.ranges import playable_range
+
+    example = Path(__file__).parents[1] / "src" / "pictune" / "data" / "example.jpg"
+    harbour = plan_from_analysis(analyse(load_image(example)), "with a countermelody", 16)
+    pieces = [(harbour, compose_piece(harbour, MelodyModel(), s, "T").abc) for s in range(3)]
+    for plan, abc in [*with_counter, *pieces]:
+        _, counter, _, _ = parts(abc)
+        low, high = playable_range(counter_program(plan.melody_program))
+        assert low <= min(p for _, _, p in counter) and max(p for _, _, p in counter) <= high
+        assert "voices.instrument-range" not in {f.rule for f in review_abc(abc).findings}
 
 
 def test_the_counter_takes_chord_tones_on_the_beats(with_counter):

@@ -250,7 +250,11 @@ def compose_piece(
     bass = clear_parallels(bass, tune, chords, bars, bar, low - 3)
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
     counter = (
-        countermelody(bars, melody, bass, bar, beat, rng, len(intro)) if plan.countermelody else []
+        countermelody(
+            bars, melody, bass, bar, beat, rng, len(intro), counter_program(plan.melody_program)
+        )
+        if plan.countermelody
+        else []
     )
     phrases = harmony.phrases
     facts = _facts(plan, melody, bass, harmony, len(intro), len(coda), texture, bar, beat)

@@ -1,12 +1,12 @@
 """A countermelody: a third line between the tune and the bass that moves against the tune.
 
 One note a beat; eighths (a chord tone and a step, or a neighbour figure in compound time)
-where the tune holds a note across the beat; a held note where the tune is busy and the
-chord stays: the two lines take turns to move. Every note on a beat is a tone of the chord
-in force; the line prefers contrary motion to the tune and steps to leaps, keeps a third
-or more under the tune and above the bass (never crossing either, never in unison with the
-tune), and avoids parallel fifths and octaves with both outer voices. It ends on a tone of
-the tonic chord other than its root."""
+where the tune holds one note through the beat; a held note where the tune is busy in both
+beats and the chord stays: the two lines take turns to move. Every note on a beat is a tone
+of the chord in force; the line prefers contrary motion to the tune and steps to leaps,
+keeps a third or more under the tune and above the bass (never crossing either, never in
+unison with the tune) and within its instrument's range, and avoids parallel fifths and
+octaves with both outer voices. It ends on a tone of the tonic chord other than its root."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pictune.models.offline.arrangement import Event
 from pictune.models.offline.harmony import Slot, chord_at
 from pictune.models.offline.theory import parallel_motion
 from pictune.models.offline.tune import Note, scale_for
+from pictune.music.ranges import playable_range
 
 GAP = 3  # semitones kept from the tune above and the bass below
 # The countermelody's instrument for the tune's: strings answer with a viola, woodwinds
@@ -53,9 +54,11 @@ class CounterWriter:
         beat: int,
         rng: random.Random,
         first_bar: int = 0,
+        program: int = DEFAULT_COUNTER,
     ) -> None:
         self.bars, self.bar, self.beat, self.rng = bars, bar, beat, rng
         self.first_bar = first_bar
+        self.playable = playable_range(program)
         self.tune = [(n.start, n.length, n.pitch) for n in melody]
         self.bass = [(e.start, e.length, e.pitches[0]) for e in bass if e.pitches]
 
@@ -70,8 +73,8 @@ class CounterWriter:
         )
         if not above:
             return None
-        high = min(above) - GAP
-        low = max(below) + GAP if below else high - 12
+        high = min(min(above) - GAP, self.playable[1])
+        low = max(max(below) + GAP if below else high - 12, self.playable[0])
         return (low, high) if low <= high else None
 
     def _choose(
@@ -151,18 +154,19 @@ class CounterWriter:
         return _merge(events)
 
     def _tune_holds(self, time: int) -> bool:
-        """Does the tune hold a note across this beat (struck before it, or lasting past
-        it)? Then the line moves while the tune stands still."""
+        """Does the tune hold one note through this beat (struck on it or before it, with
+        no other note inside it)? Then the line moves while the tune stands still."""
         end = time + self.beat
-        return any(
-            s <= time and s + n >= end and (s < time or s + n > end) for s, n, _ in self.tune
-        )
+        return any(s <= time and s + n >= end for s, n, _ in self.tune)
 
     def _held(self, time: int, onset: int, pitch: int, chord: object) -> bool:
-        """Hold for two beats where the tune is busy (three or more notes) and the chord
-        and the window stay, starting on a strong beat of the bar."""
+        """Hold for two beats where the tune is busy (three or more notes, and moving in
+        both beats: a tune that holds either beat wants the line to move there) and the
+        chord and the window stay, starting on a strong beat of the bar."""
         end = time + 2 * self.beat
         if onset % (2 * self.beat) or onset + 2 * self.beat > self.bar:
+            return False
+        if self._tune_holds(time) or self._tune_holds(time + self.beat):
             return False
         busy = sum(1 for s, _, _ in self.tune if time <= s < end) >= 3
         same = chord_at(self.bars[time // self.bar], onset + self.beat) == chord
@@ -201,6 +205,8 @@ def countermelody(
     beat: int,
     rng: random.Random,
     first_bar: int = 0,
+    program: int = DEFAULT_COUNTER,
 ) -> list[Event]:
-    """The countermelody (see the module's docstring) as events from time 0."""
-    return CounterWriter(bars, melody, bass, bar, beat, rng, first_bar).write()
+    """The countermelody (see the module's docstring) for instrument `program` (it stays in
+    that instrument's range) as events from time 0."""
+    return CounterWriter(bars, melody, bass, bar, beat, rng, first_bar, program).write()
