@@ -58,10 +58,21 @@ def title_for(analysis: ImageAnalysis, plan: MusicalPlan) -> str:
         (c.name for c in analysis.palette if c.chroma >= 12),
         analysis.palette[0].name if analysis.palette else "grey",
     )
-    form = {"3/4": "Waltz", "6/8": "Jig", "2/4": "March"}.get(
-        plan.meter, "Air" if plan.tempo_qpm < 90 else "Song"
-    )
-    return f"{colour.replace('dark ', 'Deep ').replace('pale ', 'Pale ').title()} {form}"
+    return f"{colour.replace('dark ', 'Deep ').replace('pale ', 'Pale ').title()} {kind_of(plan)}"
+
+
+def kind_of(plan: MusicalPlan) -> str:
+    """What a musician would call the piece from its meter, tempo and dynamics: a slow,
+    quiet 6/8 is a lullaby (a siciliana when louder), a quick one a jig; a 3/4 a waltz when
+    it moves, else an air; a 2/4 a march when it moves; a 4/4 an air or a song."""
+    slow, soft = plan.tempo_qpm < 90, plan.dynamic in ("p", "mp")
+    if plan.meter == "6/8":
+        return ("Lullaby" if soft else "Siciliana") if slow else "Jig"
+    if plan.meter == "3/4":
+        return "Air" if plan.tempo_qpm < 80 else "Waltz"
+    if plan.meter == "2/4":
+        return "Air" if slow else "March"
+    return "Air" if slow else "Song"
 
 
 @dataclass(frozen=True)

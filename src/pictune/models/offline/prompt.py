@@ -248,7 +248,16 @@ VOCABULARY: dict[str, Word] = {
     },
     **{
         w: Word("mood", "slower, soft, arpeggios, no drums", DREAMY, NOT_CALM)
-        for w in ("dreamy", "floating", "mysterious")
+        for w in ("dreamy", "floating")
+    },
+    **{
+        w: Word(
+            "mood",
+            "slower, soft, arpeggios, no drums, in a minor key",
+            lambda plan: {**DREAMY(plan), **_mode("minor")(plan)},
+            NOT_CALM,
+        )
+        for w in ("mysterious", "eerie", "haunting", "ominous")
     },
     **{
         w: Word("mood", "moderate, gentle, arpeggios", GENTLE, NOT_CALM)
