@@ -13,6 +13,7 @@ RecursionError or anything unexpected, so that pictune starts a fresh one.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import resource
@@ -104,6 +105,9 @@ def _answer(
         message = "the tune is too large to render in the memory allowed"
         return ({"error": message, "leave": True}, []), True
     except Exception as exc:  # anything unexpected: report it, then let a fresh worker go on
+        if isinstance(exc, OSError) and exc.errno == errno.EFBIG:  # Python ignores SIGXFSZ
+            message = "a file went over the output size limit"
+            return ({"error": message, "limit": "output size", "leave": True}, []), True
         message = f"the render worker failed: {type(exc).__name__}: {exc}"
         return ({"error": message, "leave": True}, []), True
     finally:

@@ -143,6 +143,10 @@ class RenderWorker:
             raise _DroppedError(death, vanished=isinstance(death, RenderError)) from None
         self.tasks += 1
         error = reply.get("error")
+        if reply.get("limit") == "output size":
+            raise _DroppedError(
+                ToolError(f"{task} went over its output size limit and was stopped")
+            )
         if error is not None or len(blobs) != 1:
             failure = RenderError(f"{task} failed: {error or 'the render worker said nothing'}")
             if error is not None and reply.get("leave") is False:
