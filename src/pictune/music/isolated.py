@@ -74,8 +74,10 @@ def run_renderer(
 
 
 def render_worker_mode() -> str:
-    """'warm' (the default) or 'fresh', from PICTUNE_RENDER_WORKER."""
-    mode = os.environ.get("PICTUNE_RENDER_WORKER", "").strip().lower() or "warm"
+    """'warm' or 'fresh', from PICTUNE_RENDER_WORKER; warm by default where the warm worker's
+    pipes can be waited on with select (not on Windows)."""
+    default = "fresh" if sys.platform == "win32" else "warm"
+    mode = os.environ.get("PICTUNE_RENDER_WORKER", "").strip().lower() or default
     if mode not in ("warm", "fresh"):
         raise InputError(f"PICTUNE_RENDER_WORKER is {mode!r}; use 'warm' or 'fresh'")
     return mode

@@ -219,6 +219,7 @@ class RenderPool:
         self._busy: set[RenderWorker] = set()
         self._started = 0
         self._tasks = 0
+        self._closed = False
 
     def render(
         self,
@@ -280,6 +281,7 @@ class RenderPool:
             self._tasks += 1
             keep = (
                 kept
+                and not self._closed
                 and worker.alive()
                 and worker.tasks < MAX_TASKS_PER_WORKER
                 and len(self._idle) < MAX_IDLE_WORKERS
@@ -302,6 +304,7 @@ class RenderPool:
         """Stop every child: idle ones here; busy ones are killed, and their threads get an
         error and reap them."""
         with self._lock:
+            self._closed = True
             idle, busy = list(self._idle), list(self._busy)
             self._idle.clear()
         for worker in idle:
