@@ -4,12 +4,15 @@ Run:  .venv/bin/python benchmarks/bench_isolation.py [--repeats 5]
 
 For a 16-bar two-voice tune, each renderer is timed in this process (no limits, as before)
 and through `pictune.music.isolated` (a child Python with time, memory, CPU and output-size
-limits, in a working folder removed afterwards); best of `--repeats` runs, side by side.
+limits, in a working folder removed afterwards): the warm worker, kept between calls (its
+start is left out, as the in-process import is), and a child started per call
+(`PICTUNE_RENDER_WORKER=fresh`); best of `--repeats` runs, side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 
@@ -40,20 +43,37 @@ def best(action: Callable[[], object], repeats: int) -> float:
     return min(times)
 
 
+def fresh(action: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        os.environ["PICTUNE_RENDER_WORKER"] = "fresh"
+        try:
+            return action()
+        finally:
+            del os.environ["PICTUNE_RENDER_WORKER"]
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    os.environ.pop("PICTUNE_RENDER_WORKER", None)
     musicxml_in_process(TUNE)  # import music21 once, as a long-lived process would have
     verovio_svg(TUNE)
+    to_musicxml(TUNE)  # start the warm worker and its imports once, likewise
+    render_svg(TUNE, engine="verovio")
     rows = [
         ("verovio SVG", lambda: verovio_svg(TUNE), lambda: render_svg(TUNE, engine="verovio")),
         ("music21 MusicXML", lambda: musicxml_in_process(TUNE), lambda: to_musicxml(TUNE)),
     ]
-    for name, inside, isolated in rows:
-        a, b = best(inside, args.repeats), best(isolated, args.repeats)
+    for name, inside, child in rows:
+        a = best(inside, args.repeats)
+        b = best(child, args.repeats)
+        c = best(fresh(child), args.repeats)
         print(
-            f"{name:>17}: in process {a * 1000:7.1f} ms, in a limited child {b * 1000:7.1f} ms ({b / a:.1f}x)"
+            f"{name:>17}: in process {a * 1000:7.1f} ms, warm limited child {b * 1000:7.1f} ms ({b / a:.1f}x), "
+            f"fresh limited child {c * 1000:7.1f} ms ({c / a:.1f}x)"
         )
 
 

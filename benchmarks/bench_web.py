@@ -42,6 +42,20 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def render_workers(parent: int) -> list[int]:
+    """The warm render workers (pictune.music.warm) the server started: their own memory."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(stat[1]) == parent and b"pictune.music.render_worker" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compositions", type=int, default=200)
@@ -117,6 +131,7 @@ def main() -> None:
                 quarter.append(memory[-1])
             time.sleep(1)
         elapsed = time.perf_counter() - started
+        workers = [rss_kb(pid) for pid in render_workers(server.pid)]
         history = httpx.get(base + "/api/compositions", params={"limit": 500}).json()
     finally:
         server.terminate()
@@ -146,6 +161,10 @@ def main() -> None:
     print(
         f"   server memory: {memory[0] / 1024:.0f} MB after one composition, {steady / 1024:.0f} MB over the first quarter, "
         f"{max(memory) / 1024:.0f} MB peak, {memory[-1] / 1024:.0f} MB at the end ({100 * growth:+.1f}% over the run)   target ≤ +10%"
+    )
+    print(
+        f"   warm render workers at the end (own processes, not in the server's figure): {len(workers)}, "
+        + (", ".join(f"{kb / 1024:.0f} MB" for kb in workers) or "none")
     )
 
 

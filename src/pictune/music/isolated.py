@@ -5,6 +5,9 @@ reply drove the engraver to 10 GB, and music21 parsed 10,000 nested slurs for mi
 ignoring Ctrl-C. Here each runs in a child process with the same kind of limits abc2midi
 gets (wall clock, address space, CPU, output size), in a working folder removed afterwards.
 The child's entry point is `pictune.music.render_worker`.
+
+By default the child is warm (`pictune.music.warm`): started on first use, kept for later
+tasks under the same limits. `PICTUNE_RENDER_WORKER=fresh` starts a child per call instead.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import pictune
 from pictune.abc.tools import run_program
-from pictune.errors import RenderError
+from pictune.errors import InputError, RenderError
 
 RENDER_TIMEOUT_S = 20.0
 RENDER_MEMORY_BYTES = 3 << 29  # 1.5 GB address space; Python with music21 maps 65 MB idle
@@ -45,20 +48,39 @@ def run_renderer(
         )
     source_root = str(Path(pictune.__file__).resolve().parents[1])
     path = os.pathsep.join(p for p in (source_root, os.environ.get("PYTHONPATH")) if p)
+    timeout = RENDER_TIMEOUT_S if timeout is None else timeout
+    memory_bytes = RENDER_MEMORY_BYTES if memory_bytes is None else memory_bytes
+    env = {**_ENV, "PYTHONPATH": path}
+    if render_worker_mode() == "warm":
+        from pictune.music.warm import current_pool
+
+        return current_pool().render(
+            task, inputs, output, timeout, memory_bytes, RENDER_FILE_BYTES, env
+        )
     run = run_program(
         task,
         [sys.executable, "-m", "pictune.music.render_worker", task],
         inputs,
         [output],
-        timeout=RENDER_TIMEOUT_S if timeout is None else timeout,
-        memory_bytes=RENDER_MEMORY_BYTES if memory_bytes is None else memory_bytes,
+        timeout=timeout,
+        memory_bytes=memory_bytes,
         file_bytes=RENDER_FILE_BYTES,
-        env={**_ENV, "PYTHONPATH": path},
+        env=env,
     )
     data = run.outputs.get(output)
     if run.returncode == 0 and data:
         return data
     raise RenderError(f"{task} failed: {_reason(run.stdout, run.returncode)}")
+
+
+def render_worker_mode() -> str:
+    """'warm' or 'fresh', from PICTUNE_RENDER_WORKER; warm by default where the warm worker's
+    pipes can be waited on with select (not on Windows)."""
+    default = "fresh" if sys.platform == "win32" else "warm"
+    mode = os.environ.get("PICTUNE_RENDER_WORKER", "").strip().lower() or default
+    if mode not in ("warm", "fresh"):
+        raise InputError(f"PICTUNE_RENDER_WORKER is {mode!r}; use 'warm' or 'fresh'")
+    return mode
 
 
 def _reason(log: str, returncode: int) -> str:
