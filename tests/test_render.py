@@ -89,6 +89,23 @@ def test_musicxml_export_holds_the_notes():
     assert xml.count("<note") == 26  # 8 + 8 + 7 + 3 notes; the repeat stays a repeat sign
 
 
+def test_musicxml_parts_are_the_voices_named_with_their_instruments():
+    """One part per voice (music21 made an empty extra part of each header V: line), named
+    as the voice, with its General MIDI program; the drums on a percussion clef."""
+    import re
+
+    drums = (
+        TWO_VOICES.rstrip("\n")
+        + '\nV:3 name="Drums" clef=perc\n%%MIDI channel 10\n'
+        + "[K:C clef=perc] F2 c2 F2 c2|F2 c2 F4|]\n"
+    )
+    xml = to_musicxml(drums)
+    assert re.findall(r"<part-name>([^<]*)</part-name>", xml) == ["Violin", "Cello", "Drums"]
+    assert xml.count("<part id=") == 3
+    assert re.findall(r"<midi-program>(\d+)</midi-program>", xml)[:2] == ["41", "43"]
+    assert xml.count("<sign>percussion</sign>") == 1
+
+
 def test_export_writes_every_format(tmp_path, no_leftovers):
     exported = export_tune(TWO_VOICES, tmp_path / "out")
     assert set(exported.paths) == set(FILE_NAMES)

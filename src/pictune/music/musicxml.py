@@ -10,7 +10,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pictune.errors import RenderError
+from pictune.abc.timeline import read_timeline
+from pictune.errors import PictuneError, RenderError
 from pictune.music.isolated import run_renderer
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def musicxml_in_process(abc: str, midi: bytes | None = None) -> str:
 
     try:
         stream = music21.converter.parse(abc, format="abc")
+        _name_parts(stream, abc)
         return _write(stream)
     except Exception as exc:  # music21 raises many types on ABC it cannot read
         log.info("music21 could not read the ABC (%s); exporting from MIDI", exc)
@@ -40,6 +42,41 @@ def musicxml_in_process(abc: str, midi: bytes | None = None) -> str:
         return _write(stream)
     except Exception as exc:
         raise RenderError(f"MusicXML export failed: {exc}") from exc
+
+
+def _name_parts(score: Any, abc: str) -> None:
+    """music21 makes an empty part of each `V:` line of the header and names no part: drop
+    the parts without notes, and give the others the names, instruments and (for drums) the
+    percussion clef of the voices they play, so notation programs show 'Violin, Harp, Cello'
+    rather than six nameless staves."""
+    import music21
+
+    for part in list(score.parts):
+        if not part.recurse().notes:
+            score.remove(part)
+    try:
+        voices = read_timeline(abc).voices
+    except (PictuneError, ValueError) as exc:
+        log.info("voices not named in the MusicXML: %s", exc)
+        return
+    parts = list(score.parts)
+    if len(parts) != len(voices):
+        return
+    for part, voice in zip(parts, voices, strict=True):
+        instrument: Any
+        if voice.clef == "perc":
+            instrument = music21.instrument.Percussion()  # type: ignore[no-untyped-call]
+            for clef in list(part.recurse().getElementsByClass(music21.clef.Clef)):
+                percussion = music21.clef.PercussionClef()  # type: ignore[no-untyped-call]
+                clef.activeSite.replace(clef, percussion)
+        elif voice.program is not None:
+            instrument = music21.instrument.instrumentFromMidiProgram(voice.program)
+        else:
+            instrument = music21.instrument.Instrument()
+        name = voice.name or instrument.instrumentName or f"Voice {voice.id}"
+        instrument.partName = instrument.instrumentName = name
+        part.partName = name
+        part.insert(0, instrument)
 
 
 def _write(stream: Any) -> str:
