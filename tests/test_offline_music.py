@@ -228,3 +228,28 @@ def test_a_chord_that_goes_on_within_a_bar_is_named_once():
         for bar in melody.split("|"):
             symbols = re.findall(r'"([^"]+)"', bar)
             assert all(a != b for a, b in itertools.pairwise(symbols)), (name, bar)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kind"), [("a calm lullaby", "Lullaby"), ("a march with drums", "March")]
+)
+def test_the_close_slows_with_rit_and_a_diminuendo_but_a_march_keeps_its_step(prompt, kind):
+    """A musician writes "rit." and a hairpin, not only metronome changes; a march ends in
+    tempo. A dynamic is written where it changes, not again at every phrase."""
+    import itertools
+    import re
+
+    from pictune.models.offline.plan import piece_kind
+
+    plan = replace(plan_for(WARM, prompt), ending=True)
+    assert piece_kind(plan) == kind
+    abc = compose_piece(plan, MelodyModel(), 2, "T").abc
+    melody = abc.split("\nV:1\n", 1)[1].split("\nV:2", 1)[0]
+    marks = ('"_rit."', "!>(!", "!>)!", "[Q:")
+    if kind == "March":
+        assert not any(mark in melody for mark in marks)
+    else:
+        last_bars = melody.replace("\n", "").split("|")[-3:]
+        assert all(mark in "|".join(last_bars) for mark in marks)
+    dynamics = re.findall(r"!(pp|p|mp|mf|f|ff)!", melody)
+    assert dynamics and all(a != b for a, b in itertools.pairwise(dynamics))

@@ -34,7 +34,7 @@ from pictune.models.offline.composer import (
 from pictune.models.offline.explanation import heat_grid, motivation
 from pictune.models.offline.melody import MelodyModel
 from pictune.models.offline.moods import MoodReader, MoodReading, load_mood_reader
-from pictune.models.offline.plan import MusicalPlan, plan_from_analysis
+from pictune.models.offline.plan import MusicalPlan, piece_kind, plan_from_analysis
 from pictune.models.offline.revise import revise_plan
 from pictune.music.novelty import COPY_RUN, Line
 from pictune.music.score import Score
@@ -58,21 +58,8 @@ def title_for(analysis: ImageAnalysis, plan: MusicalPlan) -> str:
         (c.name for c in analysis.palette if c.chroma >= 12),
         analysis.palette[0].name if analysis.palette else "grey",
     )
-    return f"{colour.replace('dark ', 'Deep ').replace('pale ', 'Pale ').title()} {kind_of(plan)}"
-
-
-def kind_of(plan: MusicalPlan) -> str:
-    """What a musician would call the piece from its meter, tempo and dynamics: a slow,
-    quiet 6/8 is a lullaby (a siciliana when louder), a quick one a jig; a 3/4 a waltz when
-    it moves, else an air; a 2/4 a march when it moves; a 4/4 an air or a song."""
-    slow, soft = plan.tempo_qpm < 90, plan.dynamic in ("p", "mp")
-    if plan.meter == "6/8":
-        return ("Lullaby" if soft else "Siciliana") if slow else "Jig"
-    if plan.meter == "3/4":
-        return "Air" if plan.tempo_qpm < 80 else "Waltz"
-    if plan.meter == "2/4":
-        return "Air" if slow else "March"
-    return "Air" if slow else "Song"
+    name = colour.replace("dark ", "Deep ").replace("pale ", "Pale ").title()
+    return f"{name} {piece_kind(plan)}"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from pictune.models.offline.harmony import (
 )
 from pictune.models.offline.melody import MelodyModel, melody_line
 from pictune.models.offline.notation import VoiceText, abc_lines, voice_bars
-from pictune.models.offline.plan import FORMS, MELODY_RANGES, PROGRAM_NAMES, MusicalPlan
+from pictune.models.offline.plan import FORMS, MELODY_RANGES, PROGRAM_NAMES, MusicalPlan, piece_kind
 from pictune.models.offline.theory import Key, key_name, tonic_pc
 from pictune.models.offline.tune import (
     CONTOURS,
@@ -424,14 +424,23 @@ def write_abc(
                 marks.setdefault(at, []).append(f'"{symbol}"')
                 splits.add(at)
             named = symbol
-    for phrase in phrases:
+    said = -1
+    for phrase in phrases:  # a dynamic is written where it changes, not again at each phrase
         loud = min(3, level + 1) if phrase.letter[0] != "A" else level
-        marks.setdefault((phrase.first_bar + intro) * bar, []).append(f"!{DYNAMICS[loud]}!")
+        if loud != said:
+            marks.setdefault((phrase.first_bar + intro) * bar, []).append(f"!{DYNAMICS[loud]}!")
+        said = loud
+    # The close: a ritardando, marked "rit." under a diminuendo into the last note (a march
+    # keeps its step to the end).
+    slowing = plan.ending and len(bars) >= 2 and piece_kind(plan) != "March"
+    if slowing and melody:
+        marks.setdefault((len(bars) - 2) * bar, []).extend(['"_rit."', "!>(!"])
+        marks.setdefault(melody[-1].start, []).append("!>)!")
     melody_text = VoiceText(
         key, region_at, marks, splits, staccato=not plan.legato, slurred=plan.legato
     )
     melody_bars = voice_bars(events, bar, beat, melody_text)
-    if plan.ending and len(melody_bars) >= 2:  # ritardando over the last two bars
+    if slowing and len(melody_bars) >= 2:  # the ritardando's tempo, for playback
         for back, factor in ((2, 0.9), (1, 0.78)):
             melody_bars[-back] = (
                 f"[{_tempo_field(plan, round(plan.tempo_qpm * factor))}]" + melody_bars[-back]

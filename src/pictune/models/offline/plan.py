@@ -290,3 +290,18 @@ def apply_prompt(
     from pictune.models.offline.prompt import apply_words
 
     return apply_words(plan, prompt, moods)
+
+
+def piece_kind(plan: MusicalPlan) -> str:
+    """What a musician would call the piece from its meter, tempo and dynamics: a slow,
+    quiet 6/8 is a lullaby (a siciliana when louder), a quick one a jig; a 3/4 a waltz with
+    a waltz accompaniment or when it moves, else an air; a 2/4 a march likewise; a 4/4 an
+    air or a song."""
+    slow, soft = plan.tempo_qpm < 90, plan.dynamic in ("p", "mp")
+    if plan.meter == "6/8":
+        return ("Lullaby" if soft else "Siciliana") if slow else "Jig"
+    if plan.meter == "3/4":
+        return "Waltz" if plan.texture == "waltz" or plan.tempo_qpm >= 80 else "Air"
+    if plan.meter == "2/4":
+        return "March" if plan.texture == "march" or not slow else "Air"
+    return "Air" if slow else "Song"
