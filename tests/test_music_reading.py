@@ -107,6 +107,9 @@ def test_a_chordal_single_voice_has_its_melody_on_top_and_bass_below():
         ("G/B", 7, {7, 11, 2}),
         ("Dsus4", 2, {2, 7, 9}),
         ("E7", 4, {4, 8, 11, 2}),
+        ("F##dim", 7, {7, 10, 1}),  # G sharp minor's leading-tone chord
+        ("Bbb", 9, {9, 1, 4}),
+        ("Ab/Cb", 8, {8, 0, 3, 11}),
     ],
 )
 def test_chord_symbols_parse_to_root_and_tones(symbol, root, tones):

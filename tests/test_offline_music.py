@@ -212,6 +212,15 @@ def test_accidentals_are_written_once_a_bar_and_read_alike_by_abc2midi_and_a_mus
     assert [int(p) for p in played.pitch] == [p for chord in pitches for p in chord]
 
 
+def test_chord_symbols_spell_double_sharps():
+    """G sharp minor's leading-tone chord is F double sharp diminished (its notes were
+    written ^^F while the symbol said 'Fdim')."""
+    from pictune.models.offline.theory import Key, triad
+
+    assert triad(6, 8, "minor").symbol(Key("G#", "minor")) == "F##dim"
+    assert triad(4, 8, "minor").symbol(Key("G#", "minor")) == "D#"
+
+
 def test_a_chord_that_goes_on_within_a_bar_is_named_once():
     """Two chord slots of a bar holding the same chord: one symbol ("Cm" E F G A "Cm" G was
     written for two of the generated pictures)."""

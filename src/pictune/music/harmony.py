@@ -30,7 +30,8 @@ QUALITIES: dict[str, tuple[int, ...]] = {
     "11": (0, 4, 7, 10, 2, 5), "13": (0, 4, 7, 10, 2, 9), "aug7": (0, 4, 8, 10),
     "7b9": (0, 4, 7, 10, 1), "mmaj7": (0, 3, 7, 11),
 }  # fmt: skip
-_SYMBOL = re.compile(r"^([A-G])([#b]?)([^/\s]*)(?:/([A-G])([#b]?))?$")
+_SYMBOL = re.compile(r"^([A-G])(##|bb|[#bx]?)([^/\s]*)(?:/([A-G])(##|bb|[#bx]?))?$")
+_ALTER = {"": 0, "#": 1, "##": 2, "x": 2, "b": -1, "bb": -2}
 _LETTER = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 # Templates for inference: major, minor, diminished triads and the dominant seventh.
 _INFERRED = (("", (0, 4, 7)), ("m", (0, 3, 7)), ("dim", (0, 3, 6)), ("7", (0, 4, 7, 10)))
@@ -50,7 +51,8 @@ class Chord:
 
 
 def parse_chord_symbol(text: str) -> Chord | None:
-    """The Chord a symbol names ('Am', 'F#m7b5', 'Bbmaj7', 'G/B', 'Dsus4'); None otherwise."""
+    """The Chord a symbol names ('Am', 'F#m7b5', 'Bbmaj7', 'G/B', 'Dsus4', 'F##dim');
+    None otherwise."""
     match = _SYMBOL.match(text.strip())
     if not match:
         return None
@@ -58,10 +60,10 @@ def parse_chord_symbol(text: str) -> Chord | None:
     intervals = QUALITIES.get(quality)
     if intervals is None:
         return None
-    root = (_LETTER[letter] + {"#": 1, "b": -1}.get(accidental, 0)) % 12
+    root = (_LETTER[letter] + _ALTER[accidental]) % 12
     bass = None
     if bass_letter:
-        bass = (_LETTER[bass_letter] + {"#": 1, "b": -1}.get(bass_accidental or "", 0)) % 12
+        bass = (_LETTER[bass_letter] + _ALTER[bass_accidental or ""]) % 12
     tones = frozenset((root + i) % 12 for i in intervals) | ({bass} if bass is not None else set())
     return Chord(root, tones, text.strip(), bass)
 

@@ -100,7 +100,7 @@ class Chord:
 
     def symbol(self, region: Key) -> str:
         letter, alter = region.spell(60 + self.root)
-        return letter + {-1: "b", 0: "", 1: "#"}.get(alter, "") + self.quality
+        return letter + {-2: "bb", -1: "b", 0: "", 1: "#", 2: "##"}[alter] + self.quality
 
     def is_dominant(self) -> bool:
         return self.degree == 4 and self.quality == ""
