@@ -131,13 +131,20 @@ def test_every_texture_keeps_the_bass_under_the_tune_on_the_roots(index, plan):
 
     model = training_model(index, plan, [])
     parts = set()
+    piano = replace(plan, accompaniment_program=0)  # a harp breaks a strum (below)
     for texture in TEXTURES:
         meter = "3/4" if texture == "waltz" else "4/4"  # march in 3/4 would be a waltz
-        abc = compose_piece(replace(plan, texture=texture, meter=meter), model, 1, "T").abc
+        abc = compose_piece(replace(piano, texture=texture, meter=meter), model, 1, "T").abc
         rates = review_abc(abc).rates
         assert rates.bass_above_melody == 0 and rates.bass_root_on_downbeats >= 0.7, texture
+        assert rates.accompaniment_under_bass == 0, texture
         parts.add(abc.split("V:2\n")[1].split("V:3")[0])
     assert len(parts) == len(TEXTURES), "each texture writes its own accompaniment"
+    harp = replace(plan, accompaniment_program=46, meter="4/4")
+    strummed, broken = (
+        compose_piece(replace(harp, texture=t), model, 1, "T").abc for t in ("strummed", "arpeggio")
+    )
+    assert strummed == broken, "a harp does not strum: it breaks the chords"
 
 
 def test_revise_plan_moves_each_setting_the_right_way(plan):
