@@ -266,33 +266,28 @@ def test_messages_cross_a_pipe_whole():
     assert header["task"] == "verovio" and blobs == [b"abc", b"", b"\x00" * 30_000]
 
 
-def test_a_reply_announcing_too_many_bytes_is_refused_before_it_is_read():
+@pytest.mark.parametrize(
+    ("written", "deadline_s", "limit", "error"),
+    [
+        (frames.encode({}, [b"x" * 100])[:60], 30, 99, frames.ReplyTooLargeError),
+        (b"", 0.05, 1 << 20, frames.DeadlineError),
+        (b"\x00\x00\x00\x03{{{", 30, 1 << 20, frames.FrameError),
+    ],
+    ids=["announces-too-many-bytes", "silent-peer", "header-not-json"],
+)
+def test_a_bad_reply_is_refused_before_it_is_read(written, deadline_s, limit, error):
+    """A reply announcing more bytes than allowed is refused before its body is read; a
+    silent peer runs into the deadline; a header that is not JSON is a frame error."""
     read_end, write_end = os.pipe()
     os.set_blocking(read_end, False)
-    os.write(write_end, frames.encode({}, [b"x" * 100])[:60])
-    with pytest.raises(frames.ReplyTooLargeError):
-        frames.receive(read_end, time.monotonic() + 30, 99)
-    os.close(read_end)
-    os.close(write_end)
-
-
-def test_a_silent_peer_runs_into_the_deadline():
-    read_end, write_end = os.pipe()
-    os.set_blocking(read_end, False)
-    with pytest.raises(frames.DeadlineError):
-        frames.receive(read_end, time.monotonic() + 0.05, 1 << 20)
-    os.close(read_end)
-    os.close(write_end)
-
-
-def test_a_header_that_is_not_json_is_a_frame_error():
-    read_end, write_end = os.pipe()
-    os.set_blocking(read_end, False)
-    os.write(write_end, b"\x00\x00\x00\x03{{{")
-    with pytest.raises(frames.FrameError):
-        frames.receive(read_end, time.monotonic() + 30, 1 << 20)
-    os.close(read_end)
-    os.close(write_end)
+    try:
+        if written:
+            os.write(write_end, written)
+        with pytest.raises(error):
+            frames.receive(read_end, time.monotonic() + deadline_s, limit)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
 
 
 def test_a_closed_pipe_is_a_gone_peer():
