@@ -262,3 +262,18 @@ def test_the_close_slows_with_rit_and_a_diminuendo_but_a_march_keeps_its_step(pr
         assert all(mark in "|".join(last_bars) for mark in marks)
     dynamics = re.findall(r"!(pp|p|mp|mf|f|ff)!", melody)
     assert dynamics and all(a != b for a, b in itertools.pairwise(dynamics))
+
+
+def test_the_chords_leave_the_tunes_note_to_the_tune():
+    """Where the tune dips into the chords and both strike the same note, that chord tone
+    moves an octave down, or is left out when the octave below would sit under the bass."""
+    from pictune.models.offline.arrangement import Event, clear_unisons
+
+    chords = [Event(0, 4, (60, 64, 67)), Event(4, 4, (60, 64, 67)), Event(8, 4, (55, 60, 64))]
+    tune = [(0, 4, 67), (4, 4, 72), (8, 4, 55)]
+    bass = [Event(0, 12, (48,))]
+    assert [e.pitches for e in clear_unisons(chords, tune, bass)] == [
+        (55, 60, 64),  # G4 doubled: down to G3, over the bass's C3
+        (60, 64, 67),  # no unison
+        (60, 64),  # G3 doubled: G2 would sit under the bass, so it is left out
+    ]

@@ -249,6 +249,30 @@ def clear_parallels(
     return bass
 
 
+def clear_unisons(
+    chords: list[Event], melody: Sequence[tuple[int, int, int]], bass: Sequence[Event]
+) -> list[Event]:
+    """The chord part without the tune's note doubled in unison where both strike (the tune
+    dipping into the chords): that chord tone moves an octave down when it stays over the
+    bass and is not already in the chord, else it is left out of that chord."""
+    tune = {start: pitch for start, _, pitch in melody}
+    result = []
+    for event in chords:
+        pitch = tune.get(event.start)
+        if pitch is None or pitch not in event.pitches:
+            result.append(event)
+            continue
+        under = [
+            b.pitches[0] for b in bass if b.pitches and b.start <= event.start < b.start + b.length
+        ]
+        others = [p for p in event.pitches if p != pitch]
+        lower = pitch - 12
+        if lower not in others and all(lower > b for b in under):
+            others.append(lower)
+        result.append(replace(event, pitches=tuple(sorted(others))))
+    return result
+
+
 def drums(total_bars: int, bar: int, beat: int, first_bar: int = 0) -> list[Event]:
     """A plain groove on General MIDI channel 10: bass drum on the first (and third) beat,
     snare on the others, closed hi-hat on every eighth; the last bar one stroke."""

@@ -24,6 +24,7 @@ from pictune.models.offline.arrangement import (
     Event,
     accompany,
     clear_parallels,
+    clear_unisons,
     drums,
 )
 from pictune.models.offline.counter import counter_program, countermelody
@@ -248,6 +249,7 @@ def compose_piece(
     # What the tune could not avoid (a returning phrase's fixed opening), the bass clears.
     tune = [(n.start, n.length, n.pitch) for n in melody]
     bass = clear_parallels(bass, tune, chords, bars, bar, low - 3)
+    chords = clear_unisons(chords, tune, bass)
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
     counter = (
         countermelody(
