@@ -202,6 +202,16 @@ def test_a_leading_tone_leaping_away_from_the_final_tonic_is_found():
     assert "cadence.leading-tone" not in rules(tune("G A B c'|b4|c'4|]"))
 
 
+def test_a_note_held_into_a_chord_it_clashes_with_is_found_unless_it_resolves():
+    """F tied from the D minor chord into E major sounds against G sharp; a suspension
+    that steps down to E is fine."""
+    held = tune('"Dm"A G F2- "E"F2|"Am"c6|]', meter="3/4", unit="1/8", key="Am")
+    [found] = findings(held, "harmony.held-clash")
+    assert (found.bar, found.beat) == (1, 3) and "F, held into the E chord" in found.message
+    resolved = tune('"Dm"A G F2- "E"F E|"Am"A6|]', meter="3/4", unit="1/8", key="Am")
+    assert "harmony.held-clash" not in rules(resolved)
+
+
 def test_an_augmented_second_in_minor_is_found():
     [found] = findings(tune("c _A =B c|c4|]", key="Cm"), "melody.augmented-second")
     assert (found.bar, found.beat) == (1, 3) and "Ab4 to B4" in found.message

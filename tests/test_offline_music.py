@@ -264,6 +264,25 @@ def test_the_close_slows_with_rit_and_a_diminuendo_but_a_march_keeps_its_step(pr
     assert dynamics and all(a != b for a, b in itertools.pairwise(dynamics))
 
 
+def test_a_note_is_not_held_into_a_chord_it_clashes_with():
+    """F held from D minor into E major: cut at the change, where it steps down to E; a
+    note that belongs to the new chord is held on."""
+    from pictune.models.offline.harmony import Slot
+    from pictune.models.offline.theory import triad
+    from pictune.models.offline.tune import Note, resolve_held_clashes
+
+    dm, e = triad(3, 9, "minor"), triad(4, 9, "minor")  # iv and V of A minor
+    bars = [[Slot(0, 8, dm), Slot(8, 4, e)]]
+    notes = [Note(0, 4, 69, True), Note(4, 8, 65, False)]
+    assert resolve_held_clashes(notes, bars, 12, 4, 57, 81) == [
+        Note(0, 4, 69, True),
+        Note(4, 4, 65, False),
+        Note(8, 4, 64, True),
+    ]
+    held = [Note(0, 4, 69, True), Note(4, 8, 64, False)]  # E belongs to the E chord: held on
+    assert resolve_held_clashes(held, bars, 12, 4, 57, 81) == held
+
+
 def test_the_chords_leave_the_tunes_note_to_the_tune():
     """Where the tune dips into the chords and both strike the same note, that chord tone
     moves an octave down, or is left out when the octave below would sit under the bass."""

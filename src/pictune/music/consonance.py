@@ -52,8 +52,49 @@ def check_strong_beats(analysis: Analysis) -> Checked:
                 f"use a chord tone ({tones}) or resolve {name} by step",
             )
         )
+    if analysis.harmony_is_clear:
+        found.extend(_held_into_chords(analysis, masks))
     rate = float(in_chord[judged].mean())
     return Checked(tuple(found), {"strong_beat_chord_tones": rate})
+
+
+def _held_into_chords(analysis: Analysis, masks: np.ndarray) -> list[Finding]:
+    """A melody note held (tied) into a new chord sounds against it: unless it is one of its
+    tones, the next note must resolve it by step to one (a suspension)."""
+    melody, harmony = analysis.melody, analysis.harmony
+    changes = harmony.start
+    if not changes.size or not melody.size:
+        return []
+    sounding = melody.sounding(changes)
+    found: list[Finding] = []
+    for tick, note in zip(changes, sounding, strict=True):
+        if note < 0 or int(melody.time[note]) >= int(tick):
+            continue  # a rest, or a note struck on the change (judged above)
+        chord_index = int(harmony.index_at(np.array([tick]))[0])
+        pitch = int(melody.pitch[note])
+        if chord_index < 0 or masks[chord_index, pitch % 12]:
+            continue
+        after = note + 1
+        if after < melody.size:
+            step = 0 < abs(int(melody.pitch[after]) - pitch) <= STEP
+            if step and masks[chord_index, int(melody.pitch[after]) % 12]:
+                continue  # a suspension, resolved
+        chord = harmony.chords[chord_index]
+        bar, beat = analysis.place(int(tick))
+        name = analysis.key.spell(pitch % 12)
+        found.append(
+            Finding(
+                "harmony.held-clash",
+                Severity.WARNING,
+                bar,
+                beat,
+                analysis.melody_label,
+                f"the melody's {name}, held into the {chord.name} chord, clashes with it",
+                f"end the note at the chord change, or resolve {name} by step to "
+                f"{_names(analysis.key, chord.tones, chord.root)}",
+            )
+        )
+    return found
 
 
 def _excused(analysis: Analysis, note: int, in_chord: np.ndarray) -> bool:

@@ -34,6 +34,7 @@ RULES = {
     "cadence.leading-tone": "a phrase stops on the leading tone without resolving it",
     "cadence.phrase-end": "a phrase ends outside the tonic and dominant chords",
     "harmony.strong-beat": "a melody note on a strong beat is not in the chord, unresolved",
+    "harmony.held-clash": "a melody note held into a new chord clashes with it, unresolved",
     "harmony.bass-root": "the bass rarely has the chord's root on downbeats",
     "voices.crossing": "the bass sounds above the melody",
     "voices.under-bass": "an accompanying part sounds under the bass",

@@ -45,6 +45,7 @@ from pictune.models.offline.tune import (
     MelodyWriter,
     Note,
     resolve_final_leading_tone,
+    resolve_held_clashes,
     smooth_augmented_seconds,
 )
 from pictune.music.score import Score
@@ -241,6 +242,7 @@ def compose_piece(
         melody = [Note(n.start + shift, n.length, n.pitch, n.on_beat) for n in notes]
         if coda:
             melody.extend(_coda_melody(coda, (len(bars) - 2) * bar, tonic, low, high, rng))
+        melody = resolve_held_clashes(melody, bars, bar, beat, low, high)
         melody = resolve_final_leading_tone(
             smooth_augmented_seconds(melody, bars, bar, low, high), low, high
         )

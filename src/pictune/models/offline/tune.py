@@ -52,6 +52,40 @@ def scale_for(chord: Chord) -> tuple[int, ...]:
 FIGURES = ("passing", "skip", "neighbour")
 
 
+def resolve_held_clashes(
+    notes: list[Note], bars: list[list[Slot]], bar: int, beat: int, low: int, high: int
+) -> list[Note]:
+    """No note held into a chord it does not belong to: such a note is cut at the chord
+    change and moves there to the new chord's nearest tone (a step when one is near, down
+    before up), as a suspension resolves."""
+    changes = []
+    for number, slots in enumerate(bars):
+        for k, slot in enumerate(slots):
+            before = slots[k - 1].chord if k else (bars[number - 1][-1].chord if number else None)
+            if slot.chord != before:
+                changes.append(number * bar + slot.start)
+    result: list[Note] = []
+    for note in notes:
+        end = note.start + note.length
+        inside = [t for t in changes if note.start < t < end]
+        if not inside:
+            result.append(note)
+            continue
+        at = inside[0]
+        chord = chord_at(bars[at // bar], at % bar)
+        if note.pitch % 12 in chord.tones:
+            result.append(note)
+            continue
+        tones = [p for p in range(low, high + 1) if p % 12 in chord.tones]
+        if not tones:
+            result.append(note)
+            continue
+        target = min(tones, key=lambda p: (abs(p - note.pitch), p > note.pitch))
+        result.append(replace(note, length=at - note.start))
+        result.append(Note(at, end - at, target, at % beat == 0))
+    return result
+
+
 def resolve_final_leading_tone(notes: list[Note], low: int, high: int) -> list[Note]:
     """The leading tone before the final tonic rises a semitone into it: where it lies a
     seventh above the tonic, the tonic moves up an octave to meet it (the line keeps its
