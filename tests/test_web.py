@@ -100,6 +100,19 @@ def test_compose_then_read_every_file_and_history_then_delete(index, tmp_path):
         assert not (tmp_path / "jobs" / job_id).exists()
 
 
+def test_a_file_gone_by_the_time_it_is_served_is_a_404(index, tmp_path, monkeypatch):
+    """A job deleted while its file is being asked for (the page still loading a piece's
+    audio as the user deletes it): the file answers 404, never a 500."""
+    with TestClient(create_app(ServerSettings(tmp_path, composer=offline(index)))) as client:
+        response = client.post("/api/compositions", **upload(EXAMPLE.read_bytes(), seed=1))
+        job = wait(client, response.json()["id"])
+        ogg = tmp_path / "jobs" / job["id"] / "music.ogg"
+        ogg.unlink()  # gone after the route looked, as the delete's rmtree would leave it
+        monkeypatch.setattr(Path, "is_file", lambda self: True)
+        answer = client.get(job["files"]["ogg"])
+    assert answer.status_code == 404 and answer.json()["detail"] == "ogg is not ready"
+
+
 @pytest.mark.parametrize(
     ("data", "status", "detail"),
     [

@@ -189,6 +189,7 @@ def test_the_page_as_a_user_meets_it(index, tmp_path, width):
         page.goto(base + link)
         page.wait_for_selector("#result:not([hidden])", timeout=30_000)
         assert lit_chips(page) == 0  # opening a stored piece lights no stage
+        page.wait_for_load_state("networkidle")  # its files and its variations' audio loaded
         page.locator("#history li .delete").last.click()
         page.wait_for_function("document.querySelectorAll('#history li').length === 1")
 

@@ -426,6 +426,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
         if name not in FILES:
             raise HTTPException(404, f"no file {name!r}; files are {', '.join(FILES)}")
         path = job_dir(job.id) / FILES[name][0]
+        try:  # stat once, here: a file deleted meanwhile (the job removed) is a 404, not a 500
+            stat = await asyncio.to_thread(path.stat)
+        except OSError:
+            raise HTTPException(404, f"{name} is not ready") from None
         if not path.is_file():
             raise HTTPException(404, f"{name} is not ready")
         return FileResponse(
@@ -433,6 +437,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             media_type=FILES[name][1],
             filename=download_name(job, name, path),
             content_disposition_type="inline" if name in INLINE else "attachment",
+            stat_result=stat,
         )
 
     def download_name(job: Job, name: str, path: Path) -> str:
