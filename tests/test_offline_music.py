@@ -68,6 +68,7 @@ def test_the_picture_is_mixed_into_the_seed():
         ("not fast", lambda p: p.tempo_qpm <= 100),
         ("not slow", lambda p: p.tempo_qpm >= 96),
         ("not in a major key", lambda p: p.mode == "minor"),
+        ("slow and mysterious", lambda p: p.mode == "minor" and p.tempo_qpm < 90),
         ("not sad", lambda p: p.mode == "major"),
         ("no drums", lambda p: not p.percussion),
         ("not a waltz", lambda p: p.meter != "3/4"),
