@@ -297,3 +297,43 @@ def test_the_chords_leave_the_tunes_note_to_the_tune():
         (60, 64, 67),  # no unison
         (60, 64),  # G3 doubled: G2 would sit under the bass, so it is left out
     ]
+
+
+def test_the_final_leading_tone_rises_into_the_tonic():
+    from pictune.models.offline.tune import Note, resolve_final_leading_tone
+
+    notes = [Note(0, 4, 83, True), Note(4, 4, 72, True)]  # B5 falling a seventh to C5
+    assert [n.pitch for n in resolve_final_leading_tone(notes, 60, 86)] == [83, 84]
+    assert [n.pitch for n in resolve_final_leading_tone(notes, 60, 83)] == [71, 72]
+    rising = [Note(0, 4, 71, True), Note(4, 4, 72, True)]
+    assert resolve_final_leading_tone(rising, 60, 86) == rising
+
+
+def test_augmented_seconds_are_written_as_melodic_minor():
+    """A minor: F to G sharp over D minor then E. Off the beat F is raised to F sharp; on
+    the beat of the D minor chord (F is its tone) it becomes the A above instead."""
+    from pictune.models.offline.harmony import Slot
+    from pictune.models.offline.theory import triad
+    from pictune.models.offline.tune import Note, smooth_augmented_seconds
+
+    bars = [[Slot(0, 8, triad(3, 9, "minor")), Slot(8, 8, triad(4, 9, "minor"))]]
+    passing = [Note(6, 2, 77, False), Note(8, 8, 80, True)]
+    assert [n.pitch for n in smooth_augmented_seconds(passing, bars, 16, 60, 84)] == [78, 80]
+    struck = [Note(4, 4, 77, True), Note(8, 8, 80, True)]
+    assert [n.pitch for n in smooth_augmented_seconds(struck, bars, 16, 60, 84)] == [81, 80]
+
+
+def test_the_bass_clears_parallel_octaves_across_the_barline():
+    """C5 over C3, then F5 over F3: octaves in similar motion. The bass takes the F chord's
+    third (A2, under the chords), moving against the tune."""
+    from pictune.models.offline.arrangement import Event, clear_parallels
+    from pictune.models.offline.harmony import Slot
+    from pictune.models.offline.theory import triad
+
+    c, f = triad(0, 0, "major"), triad(3, 0, "major")
+    bars = [[Slot(0, 16, c)], [Slot(0, 16, f)], [Slot(0, 16, c)]]
+    tune = [(0, 16, 72), (16, 16, 77), (32, 16, 72)]
+    bass = [Event(0, 16, (48,)), Event(16, 16, (53,)), Event(32, 16, (48,))]
+    chords = [Event(0, 16, (55, 60, 64)), Event(16, 16, (57, 60, 65)), Event(32, 16, (55, 60, 64))]
+    cleared = clear_parallels(bass, tune, chords, bars, 16, 57)
+    assert [e.pitches for e in cleared] == [(48,), (45,), (48,)]
