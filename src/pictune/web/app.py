@@ -42,7 +42,7 @@ from pictune.pipeline.choices import (
     with_choices,
 )
 from pictune.pipeline.record import OUTPUT_FILES, Composition
-from pictune.web.jobs import Job, JobStore
+from pictune.web.jobs import Job, JobStore, job_links
 from pictune.web.limits import Admission, BodyLimit, return_memory
 from pictune.web.renders import MAX_ABC_CHARS, render_file, render_tune
 from pictune.web.revisions import RevisionTable, add_revision_routes, lineage_json
@@ -225,15 +225,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     def enqueue(job: Job) -> dict[str, Any]:
         pool.submit(run_job, job)
-        return {
-            "id": job.id,
-            "status": job.status,
-            "links": {
-                "self": f"/api/compositions/{job.id}",
-                "events": f"/api/compositions/{job.id}/events",
-                "page": f"/c/{job.id}",
-            },
-        }
+        return {"id": job.id, "status": job.status, "links": job_links(job.id)}
 
     @app.post("/api/compositions", status_code=202)
     async def submit(
@@ -298,36 +290,45 @@ def create_app(settings: ServerSettings) -> FastAPI:
         thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
         thumb.save(folder / "thumb.jpg", quality=80)
 
+    def queue(create: Callable[[], Job]) -> Job:
+        if not admission.reserve():
+            raise HTTPException(
+                429, f"{settings.max_queue} jobs are queued or running; try again later"
+            )
+        job: Job = admission.admitted(create)
+        return job
+
+    async def derive(parent: Job, seed: int, picture: str = "") -> Job:
+        """A job made from `parent` (a variation, or a revision when `picture` is empty): its
+        words, file name and choices with `seed`, its picture files copied along; 429 when
+        the queue is full."""
+        job = queue(
+            lambda: store.create(
+                parent.prompt,
+                seed,
+                "upload.png",
+                name=parent.name,
+                options=json.loads(parent.options),
+                picture=picture,
+            )
+        )
+        folder = job_dir(job.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("upload.png", "thumb.jpg"):
+            if (job_dir(parent.id) / name).is_file():
+                await asyncio.to_thread(shutil.copyfile, job_dir(parent.id) / name, folder / name)
+        return job
+
     @app.post("/api/compositions/{job_id}/variations", status_code=202)
     async def vary(job_id: str) -> dict[str, Any]:
         """Another variation of a composition's picture: the same words and choices, the
         next seed no variation of this picture has used."""
         job = found(job_id)
-        source = job_dir(job.id) / "upload.png"
-        if not source.is_file():
+        if not (job_dir(job.id) / "upload.png").is_file():
             raise HTTPException(409, "the picture of this composition is gone")
-        if not admission.reserve():
-            raise HTTPException(
-                429, f"{settings.max_queue} jobs are queued or running; try again later"
-            )
         siblings = store.variations(job.picture) if job.picture else [job]
         seed = max(j.seed for j in siblings) + 1
-        new = admission.admitted(
-            lambda: store.create(
-                job.prompt,
-                seed,
-                "upload.png",
-                name=job.name,
-                options=json.loads(job.options),
-                picture=job.picture,
-            )
-        )
-        folder = job_dir(new.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in ("upload.png", "thumb.jpg"):
-            if (job_dir(job.id) / name).is_file():
-                await asyncio.to_thread(shutil.copyfile, job_dir(job.id) / name, folder / name)
-        return enqueue(new)
+        return enqueue(await derive(job, seed, picture=job.picture))
 
     @app.get("/api/compositions/{job_id}/variations")
     async def variations(job_id: str) -> list[dict[str, Any]]:
@@ -482,16 +483,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         store.delete(job.id)
         shutil.rmtree(job_dir(job.id), ignore_errors=True)
 
-    def queue(create: Callable[[], Job]) -> Job:
-        if not admission.reserve():
-            raise HTTPException(
-                429, f"{settings.max_queue} jobs are queued or running; try again later"
-            )
-        job: Job = admission.admitted(create)
-        return job
-
     add_revision_routes(
-        app, store=store, table=revisions, found=found, job_dir=job_dir, queue=queue,
+        app, store=store, table=revisions, found=found, job_dir=job_dir, derive=derive,
         start=lambda job, work: pool.submit(run_job, job, work),
         revise=lambda *args, **options: composer.revise(*args, **options),
     )  # fmt: skip

@@ -172,3 +172,12 @@ class JobStore:
         with self._lock:
             self._closed = True
             self._db.close()
+
+
+def job_links(job_id: str) -> dict[str, str]:
+    """Where a job's record, its event stream and its page are."""
+    return {
+        "self": f"/api/compositions/{job_id}",
+        "events": f"/api/compositions/{job_id}/events",
+        "page": f"/c/{job_id}",
+    }

@@ -7,12 +7,10 @@ folder), so the job table stays as it is; the verdicts come from the new report.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
 from pictune.pipeline.record import REPORT, Composition
-from pictune.web.jobs import Job, JobStore
+from pictune.web.jobs import Job, JobStore, job_links
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS revisions (
@@ -105,12 +103,13 @@ def add_revision_routes(
     table: RevisionTable,
     found: Callable[[str], Job],
     job_dir: Callable[[str], Path],
-    queue: Callable[[Callable[[], Job]], Job],
+    derive: Callable[[Job, int], Awaitable[Job]],
     start: Callable[[Job, Callable[[Job], Composition]], object],
     revise: Callable[..., Composition],
 ) -> None:
-    """Register the revision route. `queue` admits a job (or answers 429) with the given
-    creator; `start` runs a job's work in the pool; `revise` is the composer's."""
+    """Register the revision route. `derive` makes a job from its parent (its words and
+    choices, its picture copied; 429 when the queue is full); `start` runs a job's work in
+    the pool; `revise` is the composer's."""
 
     @app.post("/api/compositions/{job_id}/revisions", status_code=202)
     async def submit_revision(job_id: str, body: RevisionBody) -> dict[str, Any]:
@@ -122,21 +121,8 @@ def add_revision_routes(
             raise HTTPException(422, "request: say what to change, e.g. 'slower'")
         seed = parent.seed if body.seed is None else body.seed
         # Not one of the picture's seed variations (no `picture`): a version of this piece.
-        job = queue(
-            lambda: store.create(
-                parent.prompt,
-                seed,
-                "upload.png",
-                name=parent.name,
-                options=json.loads(parent.options),
-            )
-        )
+        job = await derive(parent, seed)
         table.add(job.id, parent.id, request)
-        folder = job_dir(job.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in ("upload.png", "thumb.jpg"):  # the picture comes along, for downloads
-            if (job_dir(parent.id) / name).is_file():
-                await asyncio.to_thread(shutil.copyfile, job_dir(parent.id) / name, folder / name)
 
         def work(current: Job) -> Composition:
             return revise(
@@ -149,10 +135,5 @@ def add_revision_routes(
             "id": job.id,
             "status": job.status,
             "lineage": {"parent": parent.id, "request": request},
-            "links": {
-                "self": f"/api/compositions/{job.id}",
-                "events": f"/api/compositions/{job.id}/events",
-                "page": f"/c/{job.id}",
-                "parent": f"/api/compositions/{parent.id}",
-            },
+            "links": {**job_links(job.id), "parent": f"/api/compositions/{parent.id}"},
         }

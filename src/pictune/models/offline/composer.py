@@ -27,7 +27,7 @@ from pictune.models.offline.arrangement import (
     clear_unisons,
     drums,
 )
-from pictune.models.offline.counter import counter_program, countermelody
+from pictune.models.offline.counter import CounterWriter, counter_program
 from pictune.models.offline.harmony import (
     Harmony,
     Slot,
@@ -254,9 +254,9 @@ def compose_piece(
     chords = clear_unisons(chords, tune, bass)
     percussion = drums(len(bars), bar, beat, len(intro)) if plan.percussion else []
     counter = (
-        countermelody(
+        CounterWriter(
             bars, melody, bass, bar, beat, rng, len(intro), counter_program(plan.melody_program)
-        )
+        ).write()
         if plan.countermelody
         else []
     )

@@ -43,7 +43,8 @@ def _at(notes: Sequence[tuple[int, int, int]], time: int) -> int | None:
 
 
 class CounterWriter:
-    """Writes the countermelody over a finished tune and bass."""
+    """Writes the countermelody (see the module's docstring) over a finished tune and bass,
+    for instrument `program` (it stays in that instrument's range): `.write()`."""
 
     def __init__(
         self,
@@ -195,18 +196,3 @@ def _merge(events: list[Event]) -> list[Event]:
         else:
             merged.append(event)
     return merged
-
-
-def countermelody(
-    bars: list[list[Slot]],
-    melody: Sequence[Note],
-    bass: Sequence[Event],
-    bar: int,
-    beat: int,
-    rng: random.Random,
-    first_bar: int = 0,
-    program: int = DEFAULT_COUNTER,
-) -> list[Event]:
-    """The countermelody (see the module's docstring) for instrument `program` (it stays in
-    that instrument's range) as events from time 0."""
-    return CounterWriter(bars, melody, bass, bar, beat, rng, first_bar, program).write()
