@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from fastapi import Body, FastAPI, File, Form, HTTPException, Request, UploadFile
@@ -430,8 +431,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         try:  # stat once, here: a file deleted meanwhile (the job removed) is a 404, not a 500
             stat = await asyncio.to_thread(path.stat)
         except OSError:
-            raise HTTPException(404, f"{name} is not ready") from None
-        if not path.is_file():
+            stat = None
+        if stat is None or not S_ISREG(stat.st_mode):
             raise HTTPException(404, f"{name} is not ready")
         return FileResponse(
             path,
